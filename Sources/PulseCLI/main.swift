@@ -1,1 +1,4 @@
+import Foundation
 import PulseRuntime
+
+exit(OperatorCommands.run(arguments: Array(CommandLine.arguments.dropFirst()), environment: ProcessInfo.processInfo.environment))

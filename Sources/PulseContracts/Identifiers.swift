@@ -1,0 +1,55 @@
+import Foundation
+
+/// A tenant's id: lowercase, short, safe in object-store keys and headers.
+public enum TenantID {
+    public static func isValid(_ text: String) -> Bool {
+        !text.isEmpty && text.count <= 64
+            && text.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-" || $0 == "_" }
+    }
+}
+
+/// Entity ids: a type prefix plus a time-sortable part (milliseconds, 12 hex digits) and a random or derived part.
+/// An entity created by a message derives its id from tenant + message id (+ a purpose), so a redelivered
+/// message creates nothing new.
+public struct EntityID: Sendable, Hashable {
+    public enum Prefix: String, Sendable, CaseIterable {
+        case dataSource = "ds", extraction = "ext", dataset = "dset", datasetVersion = "dsv", trainingJob = "train",
+            model = "model", evaluation = "eval", promotion = "promo", prediction = "pred", feedback = "fb",
+            drift = "drift", retraining = "retrain", message = "msg", run = "run"
+    }
+
+    /// Derived from a message: the same tenant, message id and purpose always give the same id.
+    public static func derived(_ prefix: Prefix, tenant: String, messageId: String, timestamp: String, purpose: String = "") -> String {
+        let millis = Timestamp.parse(timestamp).map { UInt64(max(0, $0.timeIntervalSince1970 * 1000)) } ?? 0
+        let digest = SHA256.hex(of: "\(tenant)\u{1f}\(messageId)\u{1f}\(prefix.rawValue)\u{1f}\(purpose)")
+        return "\(prefix.rawValue)_\(timePart(millis))\(digest.prefix(16))"
+    }
+
+    /// A fresh random id.
+    public static func random(_ prefix: Prefix, now: Date = Date()) -> String {
+        let millis = UInt64(max(0, now.timeIntervalSince1970 * 1000))
+        let random = (0..<8).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
+        return "\(prefix.rawValue)_\(timePart(millis))\(random)"
+    }
+
+    /// True when `text` looks like an id with this prefix (used to reject garbage before a lookup).
+    public static func isValid(_ text: String, _ prefix: Prefix) -> Bool {
+        guard text.hasPrefix(prefix.rawValue + "_") else { return false }
+        let rest = text.dropFirst(prefix.rawValue.count + 1)
+        return rest.count == 28 && rest.allSatisfy { $0.isHexDigit && !$0.isUppercase }
+    }
+
+    private static func timePart(_ millis: UInt64) -> String {
+        let hex = String(millis, radix: 16)
+        return String(repeating: "0", count: max(0, 12 - hex.count)) + hex
+    }
+}
+
+public enum MessageID {
+    public static func make() -> String { EntityID.random(.message) }
+
+    /// A producer's idempotency key becomes the message id, so the broker-side inbox deduplicates it.
+    public static func fromIdempotencyKey(_ key: String, tenant: String) -> String {
+        "msg_idem_" + SHA256.hex(of: "\(tenant)\u{1f}\(key)").prefix(32)
+    }
+}

@@ -1,0 +1,589 @@
+/// The gateway's OpenAPI 3.1 document, served on `GET /openapi.yaml`: the content of `docs/openapi.yaml`, embedded
+/// so the executable needs no file at run time (a test checks the two are identical).
+enum OpenAPIDocument {
+    static let yaml = #"""
+openapi: 3.1.0
+info:
+  title: Pulse gateway
+  version: 1.0.0
+  description: |
+    HTTP ingress of Pulse. Mutations are published as protocol envelopes to the `pulse.commands` exchange and the
+    gateway waits for the worker's reply (up to PULSE_REPLY_TIMEOUT_SECONDS, then 202 with a Location to poll).
+    Queries are answered from PostgreSQL. Every error is RFC 9457 `application/problem+json`.
+    The tenant comes from the `Pulse-Tenant` header (default: the configured default tenant).
+servers:
+  - url: http://127.0.0.1:8080
+tags:
+  - name: generic
+  - name: datasources
+  - name: extraction
+  - name: datasets
+  - name: models
+  - name: serving
+  - name: retraining
+  - name: operations
+
+paths:
+  /mutations/{name}:
+    post:
+      tags: [generic]
+      summary: Send any mutation of the catalog
+      description: The body is the payload object, or a whole envelope (`"protocol":"pulse"`) naming the same operation.
+      parameters:
+        - $ref: '#/components/parameters/OperationName'
+        - $ref: '#/components/parameters/Tenant'
+        - $ref: '#/components/parameters/IdempotencyKey'
+        - $ref: '#/components/parameters/Prefer'
+        - $ref: '#/components/parameters/Traceparent'
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              oneOf:
+                - type: object
+                - $ref: '#/components/schemas/Envelope'
+      responses:
+        '200': { $ref: '#/components/responses/Reply' }
+        '202': { $ref: '#/components/responses/Accepted' }
+        '400': { $ref: '#/components/responses/Problem' }
+        '404': { $ref: '#/components/responses/Problem' }
+        '409': { $ref: '#/components/responses/Problem' }
+        '413': { $ref: '#/components/responses/Problem' }
+        '422': { $ref: '#/components/responses/Problem' }
+        '503': { $ref: '#/components/responses/Problem' }
+  /queries/{name}:
+    post:
+      tags: [generic]
+      summary: Run any query of the catalog
+      parameters:
+        - $ref: '#/components/parameters/OperationName'
+        - $ref: '#/components/parameters/Tenant'
+      requestBody:
+        content:
+          application/json:
+            schema: { type: object }
+      responses:
+        '200': { $ref: '#/components/responses/Document' }
+        '400': { $ref: '#/components/responses/Problem' }
+        '404': { $ref: '#/components/responses/Problem' }
+        '422': { $ref: '#/components/responses/Problem' }
+        '503': { $ref: '#/components/responses/Problem' }
+
+  /datasources:
+    post:
+      tags: [datasources]
+      summary: Register a datasource (pulse.datasource.register.v1)
+      parameters: [{ $ref: '#/components/parameters/Tenant' }, { $ref: '#/components/parameters/IdempotencyKey' }, { $ref: '#/components/parameters/Prefer' }]
+      requestBody: { required: true, content: { application/json: { schema: { $ref: '#/components/schemas/RegisterDataSource' } } } }
+      responses:
+        '200': { $ref: '#/components/responses/Reply' }
+        '202': { $ref: '#/components/responses/Accepted' }
+        '400': { $ref: '#/components/responses/Problem' }
+        '404': { $ref: '#/components/responses/Problem' }
+        '422': { $ref: '#/components/responses/Problem' }
+        '503': { $ref: '#/components/responses/Problem' }
+    get:
+      tags: [datasources]
+      summary: List datasources (pulse.datasource.list.v1)
+      parameters: [{ $ref: '#/components/parameters/Tenant' }]
+      responses:
+        '200':
+          description: The tenant's datasources, oldest first.
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [items]
+                properties:
+                  items: { type: array, items: { $ref: '#/components/schemas/DataSource' } }
+  /datasources/{id}:
+    get:
+      tags: [datasources]
+      summary: Get a datasource (pulse.datasource.get.v1); the connection config is never returned
+      parameters: [{ $ref: '#/components/parameters/Id' }, { $ref: '#/components/parameters/Tenant' }]
+      responses:
+        '200': { description: The datasource., content: { application/json: { schema: { $ref: '#/components/schemas/DataSource' } } } }
+        '404': { $ref: '#/components/responses/Problem' }
+        '422': { $ref: '#/components/responses/Problem' }
+  /datasources/{id}/validate:
+    post:
+      tags: [datasources]
+      summary: Check the datasource's connection and allowlist (pulse.datasource.validate.v1)
+      parameters: [{ $ref: '#/components/parameters/Id' }, { $ref: '#/components/parameters/Tenant' }, { $ref: '#/components/parameters/Prefer' }]
+      responses:
+        '200': { $ref: '#/components/responses/Reply' }
+        '202': { $ref: '#/components/responses/Accepted' }
+        '400': { $ref: '#/components/responses/Problem' }
+        '404': { $ref: '#/components/responses/Problem' }
+        '422': { $ref: '#/components/responses/Problem' }
+        '503': { $ref: '#/components/responses/Problem' }
+  /extractions:
+    post:
+      tags: [extraction]
+      summary: Extract an allowlisted view by cursor (pulse.source.sql.extract.v1)
+      parameters: [{ $ref: '#/components/parameters/Tenant' }, { $ref: '#/components/parameters/IdempotencyKey' }, { $ref: '#/components/parameters/Prefer' }]
+      requestBody: { required: true, content: { application/json: { schema: { $ref: '#/components/schemas/ExtractSQL' } } } }
+      responses:
+        '200': { $ref: '#/components/responses/Reply' }
+        '202': { $ref: '#/components/responses/Accepted' }
+        '400': { $ref: '#/components/responses/Problem' }
+        '404': { $ref: '#/components/responses/Problem' }
+        '422': { $ref: '#/components/responses/Problem' }
+        '503': { $ref: '#/components/responses/Problem' }
+  /extractions/{id}:
+    get:
+      tags: [extraction]
+      summary: Get an extraction job (pulse.extraction-job.get.v1)
+      parameters: [{ $ref: '#/components/parameters/Id' }, { $ref: '#/components/parameters/Tenant' }]
+      responses: { '200': { $ref: '#/components/responses/Document' }, '404': { $ref: '#/components/responses/Problem' } }
+  /datasets/snapshot:
+    post:
+      tags: [datasets]
+      summary: Freeze completed extractions as the next dataset version (pulse.dataset.snapshot.create.v1)
+      parameters: [{ $ref: '#/components/parameters/Tenant' }, { $ref: '#/components/parameters/IdempotencyKey' }, { $ref: '#/components/parameters/Prefer' }]
+      requestBody: { required: true, content: { application/json: { schema: { $ref: '#/components/schemas/CreateSnapshot' } } } }
+      responses:
+        '200': { $ref: '#/components/responses/Reply' }
+        '202': { $ref: '#/components/responses/Accepted' }
+        '400': { $ref: '#/components/responses/Problem' }
+        '404': { $ref: '#/components/responses/Problem' }
+        '422': { $ref: '#/components/responses/Problem' }
+        '503': { $ref: '#/components/responses/Problem' }
+  /datasets/{id}/versions/{version}:
+    get:
+      tags: [datasets]
+      summary: Get a dataset version with its manifest (pulse.dataset.version.get.v1)
+      parameters:
+        - $ref: '#/components/parameters/Id'
+        - { name: version, in: path, required: true, schema: { type: integer, minimum: 1 } }
+        - $ref: '#/components/parameters/Tenant'
+      responses: { '200': { $ref: '#/components/responses/Document' }, '404': { $ref: '#/components/responses/Problem' } }
+  /training-jobs:
+    post:
+      tags: [models]
+      summary: Train a model from a dataset version (pulse.training.start.v1)
+      parameters: [{ $ref: '#/components/parameters/Tenant' }, { $ref: '#/components/parameters/IdempotencyKey' }, { $ref: '#/components/parameters/Prefer' }]
+      requestBody: { required: true, content: { application/json: { schema: { $ref: '#/components/schemas/StartTraining' } } } }
+      responses:
+        '200': { $ref: '#/components/responses/Reply' }
+        '202': { $ref: '#/components/responses/Accepted' }
+        '400': { $ref: '#/components/responses/Problem' }
+        '404': { $ref: '#/components/responses/Problem' }
+        '422': { $ref: '#/components/responses/Problem' }
+        '503': { $ref: '#/components/responses/Problem' }
+  /models/{id}:
+    get:
+      tags: [models]
+      summary: Get a model with its evaluations and promotions (pulse.model.get.v1)
+      parameters: [{ $ref: '#/components/parameters/Id' }, { $ref: '#/components/parameters/Tenant' }]
+      responses: { '200': { $ref: '#/components/responses/Document' }, '404': { $ref: '#/components/responses/Problem' } }
+  /models/{id}/evaluate:
+    post:
+      tags: [models]
+      summary: Evaluate a model against the champion (pulse.model.evaluate.v1)
+      parameters: [{ $ref: '#/components/parameters/Id' }, { $ref: '#/components/parameters/Tenant' }, { $ref: '#/components/parameters/Prefer' }]
+      responses:
+        '200': { $ref: '#/components/responses/Reply' }
+        '202': { $ref: '#/components/responses/Accepted' }
+        '400': { $ref: '#/components/responses/Problem' }
+        '404': { $ref: '#/components/responses/Problem' }
+        '422': { $ref: '#/components/responses/Problem' }
+        '503': { $ref: '#/components/responses/Problem' }
+  /models/{id}/promote:
+    post:
+      tags: [models]
+      summary: Promote a model if it meets the policy (pulse.model.promote.v1)
+      parameters: [{ $ref: '#/components/parameters/Id' }, { $ref: '#/components/parameters/Tenant' }, { $ref: '#/components/parameters/Prefer' }]
+      requestBody: { content: { application/json: { schema: { $ref: '#/components/schemas/PromotionPolicy' } } } }
+      responses:
+        '200': { $ref: '#/components/responses/Reply' }
+        '202': { $ref: '#/components/responses/Accepted' }
+        '400': { $ref: '#/components/responses/Problem' }
+        '404': { $ref: '#/components/responses/Problem' }
+        '422': { $ref: '#/components/responses/Problem' }
+        '503': { $ref: '#/components/responses/Problem' }
+  /predictions:
+    post:
+      tags: [serving]
+      summary: Score rows with the production model (pulse.prediction.run.v1)
+      parameters: [{ $ref: '#/components/parameters/Tenant' }, { $ref: '#/components/parameters/IdempotencyKey' }, { $ref: '#/components/parameters/Prefer' }]
+      requestBody: { required: true, content: { application/json: { schema: { $ref: '#/components/schemas/RunPrediction' } } } }
+      responses:
+        '200': { $ref: '#/components/responses/Reply' }
+        '202': { $ref: '#/components/responses/Accepted' }
+        '400': { $ref: '#/components/responses/Problem' }
+        '404': { $ref: '#/components/responses/Problem' }
+        '422': { $ref: '#/components/responses/Problem' }
+        '503': { $ref: '#/components/responses/Problem' }
+  /feedback:
+    post:
+      tags: [serving]
+      summary: Record true outcomes of earlier predictions (pulse.feedback.record.v1)
+      parameters: [{ $ref: '#/components/parameters/Tenant' }, { $ref: '#/components/parameters/IdempotencyKey' }, { $ref: '#/components/parameters/Prefer' }]
+      requestBody: { required: true, content: { application/json: { schema: { $ref: '#/components/schemas/RecordFeedback' } } } }
+      responses:
+        '200': { $ref: '#/components/responses/Reply' }
+        '202': { $ref: '#/components/responses/Accepted' }
+        '400': { $ref: '#/components/responses/Problem' }
+        '404': { $ref: '#/components/responses/Problem' }
+        '422': { $ref: '#/components/responses/Problem' }
+        '503': { $ref: '#/components/responses/Problem' }
+  /drift/detect:
+    post:
+      tags: [retraining]
+      summary: Compare live inputs with the reference profile (pulse.drift.detect.v1)
+      parameters: [{ $ref: '#/components/parameters/Tenant' }, { $ref: '#/components/parameters/Prefer' }]
+      requestBody: { required: true, content: { application/json: { schema: { $ref: '#/components/schemas/DetectDrift' } } } }
+      responses:
+        '200': { $ref: '#/components/responses/Reply' }
+        '202': { $ref: '#/components/responses/Accepted' }
+        '400': { $ref: '#/components/responses/Problem' }
+        '404': { $ref: '#/components/responses/Problem' }
+        '422': { $ref: '#/components/responses/Problem' }
+        '503': { $ref: '#/components/responses/Problem' }
+  /retraining/check:
+    post:
+      tags: [retraining]
+      summary: Decide whether a model needs retraining (pulse.retraining.check.v1)
+      parameters: [{ $ref: '#/components/parameters/Tenant' }, { $ref: '#/components/parameters/Prefer' }]
+      requestBody: { required: true, content: { application/json: { schema: { $ref: '#/components/schemas/ModelName' } } } }
+      responses:
+        '200': { $ref: '#/components/responses/Reply' }
+        '202': { $ref: '#/components/responses/Accepted' }
+        '400': { $ref: '#/components/responses/Problem' }
+        '404': { $ref: '#/components/responses/Problem' }
+        '422': { $ref: '#/components/responses/Problem' }
+        '503': { $ref: '#/components/responses/Problem' }
+  /retraining/runs:
+    post:
+      tags: [retraining]
+      summary: Start a retraining run (pulse.retraining.run.v1)
+      parameters: [{ $ref: '#/components/parameters/Tenant' }, { $ref: '#/components/parameters/IdempotencyKey' }, { $ref: '#/components/parameters/Prefer' }]
+      requestBody: { required: true, content: { application/json: { schema: { $ref: '#/components/schemas/RunRetraining' } } } }
+      responses:
+        '200': { $ref: '#/components/responses/Reply' }
+        '202': { $ref: '#/components/responses/Accepted' }
+        '400': { $ref: '#/components/responses/Problem' }
+        '404': { $ref: '#/components/responses/Problem' }
+        '422': { $ref: '#/components/responses/Problem' }
+        '503': { $ref: '#/components/responses/Problem' }
+  /retraining/runs/{id}:
+    get:
+      tags: [retraining]
+      summary: Get a retraining run (pulse.retraining.run.get.v1)
+      parameters: [{ $ref: '#/components/parameters/Id' }, { $ref: '#/components/parameters/Tenant' }]
+      responses: { '200': { $ref: '#/components/responses/Document' }, '404': { $ref: '#/components/responses/Problem' } }
+  /lineage/predictions/{id}:
+    get:
+      tags: [operations]
+      summary: Trace a prediction to the model, dataset version, extractions and datasources (pulse.lineage.trace.v1)
+      parameters: [{ $ref: '#/components/parameters/Id' }, { $ref: '#/components/parameters/Tenant' }]
+      responses: { '200': { $ref: '#/components/responses/Document' }, '404': { $ref: '#/components/responses/Problem' } }
+  /operations:
+    get:
+      tags: [operations]
+      summary: The operation catalog
+      responses:
+        '200':
+          description: Every operation with its kind and owning stage (null for queries and events).
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [operations]
+                properties:
+                  operations:
+                    type: array
+                    items:
+                      type: object
+                      required: [name, kind, stage]
+                      properties:
+                        name: { type: string, examples: [pulse.training.start.v1] }
+                        kind: { type: string, enum: [mutation, query, event] }
+                        stage: { type: [string, 'null'] }
+  /operations/{messageId}:
+    get:
+      tags: [operations]
+      summary: What a worker answered to a message (from its inbox)
+      parameters:
+        - { name: messageId, in: path, required: true, schema: { type: string } }
+        - $ref: '#/components/parameters/Tenant'
+      responses:
+        '200':
+          description: The message was processed.
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [messageId, operation, status, replyStatus, reply, processedAt]
+                properties:
+                  messageId: { type: string }
+                  operation: { type: string }
+                  status: { type: string, const: processed }
+                  replyStatus: { type: integer }
+                  reply: { $ref: '#/components/schemas/Reply' }
+                  processedAt: { type: string, format: date-time }
+        '404': { $ref: '#/components/responses/Problem' }
+  /openapi.yaml:
+    get:
+      tags: [operations]
+      summary: This document
+      responses:
+        '200': { description: OpenAPI 3.1, content: { application/yaml: { schema: { type: string } } } }
+  /livez:
+    get:
+      tags: [operations]
+      summary: Liveness
+      responses: { '200': { description: ok, content: { text/plain: { schema: { type: string } } } } }
+  /readyz:
+    get:
+      tags: [operations]
+      summary: Readiness (PostgreSQL answers and the broker connections are open)
+      responses:
+        '200': { description: ready, content: { text/plain: { schema: { type: string } } } }
+        '503': { description: not ready, content: { text/plain: { schema: { type: string } } } }
+  /metrics:
+    get:
+      tags: [operations]
+      summary: Prometheus metrics, including pulse_gateway_requests_total{route,status}
+      responses: { '200': { description: Prometheus text format 0.0.4, content: { text/plain: { schema: { type: string } } } } }
+
+components:
+  parameters:
+    OperationName:
+      name: name
+      in: path
+      required: true
+      schema: { type: string, pattern: '^pulse(\.[a-z0-9-]+)+\.v[1-9][0-9]*$' }
+    Id:
+      name: id
+      in: path
+      required: true
+      schema: { type: string }
+    Tenant:
+      name: Pulse-Tenant
+      in: header
+      schema: { type: string, pattern: '^[a-z0-9_-]{1,64}$' }
+    IdempotencyKey:
+      name: Idempotency-Key
+      in: header
+      description: The same key (per tenant) gives the same message id, so a repeat returns the stored result.
+      schema: { type: string, pattern: '^[A-Za-z0-9._:-]{1,200}$' }
+    Prefer:
+      name: Prefer
+      in: header
+      description: '`respond-async` answers 202 at once without waiting for the worker.'
+      schema: { type: string }
+    Traceparent:
+      name: traceparent
+      in: header
+      description: W3C trace context, carried in the envelope metadata and the AMQP headers.
+      schema: { type: string }
+
+  responses:
+    Reply:
+      description: The worker's reply body; the `Pulse-Message-Id` header names the message.
+      headers:
+        Pulse-Message-Id: { schema: { type: string } }
+      content:
+        application/json:
+          schema: { type: object }
+    Accepted:
+      description: Published; the worker has not answered yet. Poll the Location.
+      headers:
+        Location: { schema: { type: string, examples: [/operations/msg_idem_0123456789abcdef0123456789abcdef] } }
+        Pulse-Message-Id: { schema: { type: string } }
+      content:
+        application/json:
+          schema: { $ref: '#/components/schemas/Accepted' }
+    Document:
+      description: The requested document.
+      content:
+        application/json:
+          schema: { type: object }
+    Problem:
+      description: An RFC 9457 problem.
+      content:
+        application/problem+json:
+          schema: { $ref: '#/components/schemas/Problem' }
+
+  schemas:
+    Problem:
+      type: object
+      required: [type, title, status, detail]
+      properties:
+        type: { type: string, format: uri, examples: [https://pulse.dev/problems/validation] }
+        title: { type: string }
+        status: { type: integer, minimum: 400, maximum: 599 }
+        detail: { type: string }
+        instance: { type: string }
+        errors:
+          type: array
+          items:
+            type: object
+            required: [pointer, detail]
+            properties:
+              pointer: { type: string, description: JSON Pointer (RFC 6901) into the request, examples: [/payload/name] }
+              detail: { type: string }
+    Accepted:
+      type: object
+      required: [messageId, status]
+      properties:
+        messageId: { type: string }
+        status: { type: string, const: accepted }
+    Reply:
+      type: object
+      required: [status]
+      properties:
+        status: { type: integer }
+        body: {}
+        problem: { $ref: '#/components/schemas/Problem' }
+    Envelope:
+      type: object
+      required: [protocol, kind, name, version, messageId, timestamp, tenantId, payload, metadata]
+      properties:
+        protocol: { type: string, const: pulse }
+        kind: { type: string, enum: [mutation, query, event] }
+        name: { type: string }
+        version: { type: integer, minimum: 1 }
+        messageId: { type: string, pattern: '^[A-Za-z0-9._:-]{1,200}$' }
+        timestamp: { type: string, format: date-time }
+        idempotencyKey: { type: string }
+        tenantId: { type: string, pattern: '^[a-z0-9_-]{1,64}$' }
+        payload: { type: object }
+        metadata:
+          type: object
+          properties:
+            correlationId: { type: string }
+            causationId: { type: string }
+            traceparent: { type: string }
+    DataSource:
+      type: object
+      required: [dataSourceId, name, kind, allowlist, status]
+      properties:
+        dataSourceId: { type: string, examples: [ds_0190a1b2c3d4e5f60718293a4b5c6d7e] }
+        name: { type: string }
+        kind: { type: string, const: postgres }
+        allowlist: { type: array, items: { type: string } }
+        status: { type: string, enum: [registered, valid, invalid] }
+        validation: { type: [object, 'null'] }
+        createdAt: { type: string, format: date-time }
+        updatedAt: { type: string, format: date-time }
+    RegisterDataSource:
+      type: object
+      required: [name, connection, allowlist]
+      properties:
+        name: { type: string, minLength: 1, maxLength: 100 }
+        kind: { type: string, const: postgres, default: postgres }
+        connection:
+          type: object
+          required: [host, port, database, user, password]
+          properties:
+            host: { type: string }
+            port: { type: integer, minimum: 1, maximum: 65535 }
+            database: { type: string }
+            user: { type: string }
+            password: { type: string, writeOnly: true }
+            sslmode: { type: string }
+        allowlist: { type: array, minItems: 1, items: { type: string, examples: [public.flights_v] } }
+    ExtractSQL:
+      type: object
+      required: [dataSourceId, view, cursorColumn, keyColumn]
+      properties:
+        dataSourceId: { type: string }
+        view: { type: string }
+        cursorColumn: { type: string }
+        keyColumn: { type: string }
+        join:
+          type: object
+          required: [view, key, columns]
+          properties:
+            view: { type: string }
+            key: { type: string }
+            columns: { type: array, minItems: 1, items: { type: string } }
+        after: { type: string, description: exclusive lower cursor bound }
+        upTo: { type: string, description: inclusive upper cursor bound }
+        incremental: { type: boolean }
+        chunkRows: { type: integer, minimum: 1000, maximum: 5000000 }
+    CreateSnapshot:
+      type: object
+      required: [datasetName, extractionIds]
+      properties:
+        datasetName: { type: string }
+        extractionIds: { type: array, minItems: 1, items: { type: string } }
+    StartTraining:
+      type: object
+      required: [datasetId, datasetVersion, modelName, label]
+      properties:
+        datasetId: { type: string }
+        datasetVersion: { type: integer, minimum: 1 }
+        modelName: { type: string }
+        label: { type: string }
+        algorithm: { type: string, const: xgboost }
+        exclude: { type: array, items: { type: string } }
+        holdoutFraction: { type: number, minimum: 0.05, maximum: 0.5 }
+        parameters:
+          type: object
+          properties:
+            rounds: { type: integer, minimum: 1, maximum: 5000 }
+            maxDepth: { type: integer, minimum: 1, maximum: 20 }
+            learningRate: { type: number, exclusiveMinimum: 0, maximum: 1 }
+            seed: { type: integer, minimum: 0 }
+            subsample: { type: number, exclusiveMinimum: 0, maximum: 1 }
+            colsampleByTree: { type: number, exclusiveMinimum: 0, maximum: 1 }
+            minChildWeight: { type: number, minimum: 0 }
+            lambda: { type: number, minimum: 0 }
+    PromotionPolicy:
+      type: object
+      properties:
+        minAuc: { type: number, minimum: 0, maximum: 1 }
+        maxAucRegression: { type: number, minimum: 0, maximum: 1 }
+    RunPrediction:
+      type: object
+      required: [modelName, rows]
+      properties:
+        modelName: { type: string }
+        rows:
+          type: array
+          minItems: 1
+          maxItems: 10000
+          items:
+            type: object
+            required: [features]
+            properties:
+              key: { type: string }
+              features: { type: object }
+    RecordFeedback:
+      type: object
+      required: [items]
+      properties:
+        items:
+          type: array
+          minItems: 1
+          maxItems: 50000
+          items:
+            type: object
+            required: [predictionId, outcome]
+            properties:
+              predictionId: { type: string }
+              outcome: { type: number }
+    DetectDrift:
+      type: object
+      required: [modelName]
+      properties:
+        modelName: { type: string }
+        windowSize: { type: integer, minimum: 100, maximum: 1000000 }
+    ModelName:
+      type: object
+      required: [modelName]
+      properties:
+        modelName: { type: string }
+    RunRetraining:
+      type: object
+      required: [modelName]
+      properties:
+        modelName: { type: string }
+        reason: { type: string }
+"""#
+}

@@ -1,0 +1,100 @@
+import Foundation
+import PulseContracts
+import PulseML
+import PulseStorage
+
+/// Pulse's description of a model, stored next to XGBoost's own JSON model file: everything needed to score
+/// it identically (feature spec), to trace it (dataset), and to watch it (reference profile for drift).
+struct ModelManifest: Codable {
+    struct DatasetRef: Codable {
+        let datasetId: String
+        let version: Int
+        let datasetVersionId: String
+        let contentHash: String
+    }
+
+    let modelId: String
+    let modelName: String
+    let version: Int
+    let algorithm: String
+    let library: String
+    let parameters: BoosterParameters
+    let featureSpec: FeatureSpec
+    let dataset: DatasetRef
+    let trainRows: Int
+    let holdoutRows: Int
+    let holdoutFraction: Double
+    let holdoutMetrics: ClassificationMetrics
+    let reference: ReferenceProfile
+    let modelKey: String
+    let createdAt: String
+}
+
+/// A model row with what scoring and evaluation need.
+struct StoredModel {
+    let id: String
+    let name: String
+    let version: Int
+    let stage: String
+    let modelKey: String
+    let manifestKey: String
+    let trainingJobId: String
+    let datasetVersionId: String
+    let trainingConfig: StartTraining
+    let holdoutMetrics: ClassificationMetrics
+
+    private static let columns = """
+        id, name, version, stage, model_key, manifest_key, training_job_id, dataset_version_id,
+        training_config::text AS training_config, holdout_metrics::text AS holdout_metrics
+        """
+
+    static func load(id: String, tenant: String, pointer: String, on database: PostgresConnection) throws -> StoredModel {
+        let result = try database.execute("SELECT \(columns) FROM models WHERE id = $1 AND tenant_id = $2", [id, tenant])
+        guard let row = result.rows.first else { throw Problem.notFound("model \(id)", pointer: pointer) }
+        return try StoredModel(row)
+    }
+
+    static func production(name: String, tenant: String, on database: PostgresConnection) throws -> StoredModel? {
+        let result = try database.execute(
+            "SELECT \(columns) FROM models WHERE name = $1 AND tenant_id = $2 AND stage = 'production'", [name, tenant]
+        )
+        return try result.rows.first.map(StoredModel.init)
+    }
+
+    private init(_ row: Row) throws {
+        id = try row.string("id")
+        name = try row.string("name")
+        version = try row.int("version")
+        stage = try row.string("stage")
+        modelKey = try row.string("model_key")
+        manifestKey = try row.string("manifest_key")
+        trainingJobId = try row.string("training_job_id")
+        datasetVersionId = try row.string("dataset_version_id")
+        trainingConfig = try JSONColumn.decode(StartTraining.self, row["training_config"])
+        holdoutMetrics = try JSONColumn.decode(ClassificationMetrics.self, row["holdout_metrics"])
+    }
+
+    func manifest(from objects: any ObjectStore) throws -> ModelManifest {
+        try JSONDecoder().decode(ModelManifest.self, from: try objects.get(manifestKey))
+    }
+
+    func booster(from objects: any ObjectStore) throws -> Booster {
+        try Booster.load(json: try objects.get(modelKey))
+    }
+}
+
+extension BoosterParameters {
+    /// The producer's optional parameters over Pulse's defaults.
+    init(_ given: TrainingParameters?) {
+        self.init()
+        guard let given else { return }
+        if let value = given.rounds { rounds = value }
+        if let value = given.maxDepth { maxDepth = value }
+        if let value = given.learningRate { learningRate = value }
+        if let value = given.seed { seed = value }
+        if let value = given.subsample { subsample = value }
+        if let value = given.colsampleByTree { colsampleByTree = value }
+        if let value = given.minChildWeight { minChildWeight = value }
+        if let value = given.lambda { lambda = value }
+    }
+}

@@ -1,0 +1,96 @@
+import Foundation
+import PulseContracts
+import PulseML
+import PulseStorage
+import Synchronization
+
+/// Scores rows with the production model of a name and stores every prediction with its inputs.
+/// The production model is looked up per request, so a promotion takes effect on the next request;
+/// loaded boosters are cached by model id.
+public final class ScorerHandler: StageHandler {
+    public let stage = Stage.scorer
+    public let accepts: Set<String> = [Operations.runPrediction.rawValue]
+    private let cache = Mutex<[String: LoadedModel]>([:])
+
+    struct LoadedModel: @unchecked Sendable {
+        // Booster is used by one scorer thread at a time (the host is single-threaded per process).
+        let booster: Booster
+        let spec: FeatureSpec
+    }
+
+    public init() {}
+
+    public func handle(_ envelope: Envelope, context: StageContext) throws -> StageOutcome {
+        let request = try envelope.payload(as: Operations.runPrediction)
+        guard let model = try StoredModel.production(name: request.modelName, tenant: envelope.tenantId, on: context.database) else {
+            throw Problem.notFound("a production model named '\(request.modelName)'", pointer: "/payload/modelName")
+        }
+        let loaded = try load(model, objects: context.objects)
+        var matrix = DenseMatrix(columns: loaded.spec.features.count)
+        for row in request.rows {
+            matrix.append(row: loaded.spec.encode { name in FeatureValue(json: row.features[name]) })
+        }
+        let scores = try loaded.booster.predict(matrix)
+        let predictions = request.rows.enumerated().map { index, row in
+            PredictionView(
+                predictionId: EntityID.derived(.prediction, tenant: envelope.tenantId, messageId: envelope.messageId, timestamp: envelope.timestamp, purpose: String(index)),
+                key: row.key, score: Double(scores[index])
+            )
+        }
+        let body = PredictionBatchView(modelId: model.id, modelName: model.name, modelVersion: model.version, predictions: predictions)
+        return try StageOutcome(body: body) { database in
+            try database.copyIn("COPY predictions (id, tenant_id, model_id, message_id, row_key, score, inputs) FROM STDIN WITH (FORMAT csv)") { write in
+                var chunk = ""
+                for (index, prediction) in predictions.enumerated() {
+                    let inputs = String(decoding: CanonicalJSON.data(.object(request.rows[index].features)), as: UTF8.self)
+                    chunk += [prediction.predictionId, envelope.tenantId, model.id, envelope.messageId].map(CSVField.quote).joined(separator: ",")
+                    chunk += "," + (prediction.key.map(CSVField.quote) ?? "") + ",\(prediction.score)," + CSVField.quote(inputs) + "\n"
+                    if chunk.utf8.count > 1 << 20 {
+                        try write(Data(chunk.utf8))
+                        chunk = ""
+                    }
+                }
+                if !chunk.isEmpty { try write(Data(chunk.utf8)) }
+            }
+        }
+    }
+
+    private func load(_ model: StoredModel, objects: any ObjectStore) throws -> LoadedModel {
+        if let cached = cache.withLock({ $0[model.id] }) { return cached }
+        let loaded = LoadedModel(booster: try model.booster(from: objects), spec: try model.manifest(from: objects).featureSpec)
+        cache.withLock { $0[model.id] = loaded }
+        return loaded
+    }
+}
+
+extension FeatureValue {
+    /// A JSON input value as a feature value: numbers, strings and booleans as they are; null or absent is missing.
+    init(json: JSONValue?) {
+        switch json {
+        case .number(let number): self = .number(number)
+        case .string(let text): self = .text(text)
+        case .bool(let flag): self = .bool(flag)
+        default: self = .missing
+        }
+    }
+}
+
+enum CSVField {
+    /// RFC 4180 quoting, always quoted (PostgreSQL's CSV COPY reads an empty unquoted field as NULL).
+    static func quote(_ text: String) -> String {
+        "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+}
+
+struct PredictionView: Codable {
+    let predictionId: String
+    let key: String?
+    let score: Double
+}
+
+struct PredictionBatchView: Codable {
+    let modelId: String
+    let modelName: String
+    let modelVersion: Int
+    let predictions: [PredictionView]
+}

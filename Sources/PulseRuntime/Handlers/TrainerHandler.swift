@@ -1,0 +1,109 @@
+import Foundation
+import PulseContracts
+import PulseML
+import PulseStorage
+
+/// Trains a gradient-boosted classifier from a dataset version only (never live data), verifying the
+/// snapshot's hashes first, and registers it as a candidate model.
+public struct TrainerHandler: StageHandler {
+    public let stage = Stage.trainer
+    public let accepts: Set<String> = [Operations.startTraining.rawValue, Operations.snapshotCreated.rawValue]
+
+    public init() {}
+
+    public func handle(_ envelope: Envelope, context: StageContext) throws -> StageOutcome {
+        if envelope.name == Operations.startTraining.rawValue {
+            return try train(envelope.payload(as: Operations.startTraining), runId: nil, envelope, context)
+        }
+        let event = try envelope.payload(as: Operations.snapshotCreated)
+        guard let runId = event.runId else { return .ignored("snapshot is not part of a retraining run") }
+        let run = try RetrainingRunRecord.load(runId, tenant: envelope.tenantId, on: context.database)
+        var request = run.config.training
+        request.datasetId = event.datasetId
+        request.datasetVersion = event.datasetVersion
+        return try train(request, runId: runId, envelope, context)
+    }
+
+    private func train(_ request: StartTraining, runId: String?, _ envelope: Envelope, _ context: StageContext) throws -> StageOutcome {
+        let started = Date()
+        let manifest = try TrainingData.manifest(datasetId: request.datasetId, version: request.datasetVersion, tenant: envelope.tenantId, on: context.database)
+        let data = try TrainingData.load(manifest: manifest, request: request, objects: context.objects)
+        let parameters = try BoosterParameters(request.parameters).validated()
+        let loaded = Date()
+
+        let trainLabels = Array(data.labels[data.split.train])
+        let trainMatrix = data.matrix.rows(data.split.train)
+        let booster = try Booster.train(features: trainMatrix, labels: trainLabels, parameters: parameters) { round in
+            if round % 25 == 0 { context.logger.info("training", ["pulse.round": String(round), "pulse.rounds": String(parameters.rounds)]) }
+        }
+        let holdoutScores = try booster.predict(data.matrix.rows(data.split.holdout))
+        let metrics = ClassificationMetrics(labels: Array(data.labels[data.split.holdout]), scores: holdoutScores)
+        let reference = ReferenceProfile.build(spec: data.spec, matrix: trainMatrix, predictions: try booster.predict(trainMatrix))
+        let trained = Date()
+
+        let jobId = EntityID.derived(.trainingJob, tenant: envelope.tenantId, messageId: envelope.messageId, timestamp: envelope.timestamp)
+        let modelId = EntityID.derived(.model, tenant: envelope.tenantId, messageId: envelope.messageId, timestamp: envelope.timestamp)
+        let latest = try context.database.execute(
+            "SELECT coalesce(max(version), 0) AS version FROM models WHERE tenant_id = $1 AND name = $2", [envelope.tenantId, request.modelName]
+        )
+        let version = (try latest.rows.first?.int("version") ?? 0) + 1
+        let prefix = "tenants/\(envelope.tenantId)/models/\(request.modelName)/\(modelId)"
+        let modelManifest = ModelManifest(
+            modelId: modelId, modelName: request.modelName, version: version, algorithm: "xgboost", library: "xgboost \(Booster.libraryVersion)",
+            parameters: parameters, featureSpec: data.spec,
+            dataset: .init(datasetId: manifest.datasetId, version: manifest.version, datasetVersionId: manifest.datasetVersionId, contentHash: manifest.contentHash),
+            trainRows: data.split.train.count, holdoutRows: data.split.holdout.count, holdoutFraction: request.holdoutFraction ?? 0.2,
+            holdoutMetrics: metrics, reference: reference, modelKey: "\(prefix)/model.json", createdAt: Timestamp.format(Date())
+        )
+        try context.objects.put(modelManifest.modelKey, try booster.serializedJSON())
+        try context.objects.put("\(prefix)/manifest.json", try JSONEncoder().encode(modelManifest))
+
+        let body = TrainingView(
+            trainingJobId: jobId, modelId: modelId, modelName: request.modelName, version: version, datasetId: manifest.datasetId,
+            datasetVersion: manifest.version, features: data.spec.features.count, trainRows: data.split.train.count,
+            holdoutRows: data.split.holdout.count, droppedMissingLabel: data.droppedMissingLabel, holdoutMetrics: metrics,
+            loadSeconds: loaded.timeIntervalSince(started), trainSeconds: trained.timeIntervalSince(loaded)
+        )
+        context.logger.info("model trained", ["pulse.model_id": modelId, "pulse.auc": String(metrics.auc)])
+        let event = ModelEvent(modelId: modelId, modelName: request.modelName, runId: runId)
+        return try StageOutcome(body: body, events: [try OutgoingEvent(Operations.trainingCompleted, event)]) { database in
+            try database.execute(
+                """
+                INSERT INTO training_jobs (id, tenant_id, dataset_version_id, model_name, request, status, model_id, run_id)
+                VALUES ($1, $2, $3, $4, $5::jsonb, 'completed', $6, $7)
+                """,
+                [jobId, envelope.tenantId, manifest.datasetVersionId, request.modelName, try JSONColumn.text(request), modelId, runId]
+            )
+            try database.execute(
+                """
+                INSERT INTO models (id, tenant_id, name, version, stage, training_job_id, dataset_version_id, model_key, manifest_key,
+                                    feature_spec, training_config, holdout_metrics)
+                VALUES ($1, $2, $3, $4, 'candidate', $5, $6, $7, $8, $9::jsonb, $10::jsonb, $11::jsonb)
+                """,
+                [modelId, envelope.tenantId, request.modelName, String(version), jobId, manifest.datasetVersionId, modelManifest.modelKey,
+                 "\(prefix)/manifest.json", try JSONColumn.text(data.spec), try JSONColumn.text(request), try JSONColumn.text(metrics)]
+            )
+            try database.link(tenant: envelope.tenantId, from: ("dataset_version", manifest.datasetVersionId), to: ("training_job", jobId), relation: "trained_on")
+            try database.link(tenant: envelope.tenantId, from: ("training_job", jobId), to: ("model", modelId), relation: "produced")
+            if let runId {
+                try database.execute("UPDATE retraining_runs SET candidate_model_id = $2 WHERE id = $1", [runId, modelId])
+            }
+        }
+    }
+}
+
+struct TrainingView: Codable {
+    let trainingJobId: String
+    let modelId: String
+    let modelName: String
+    let version: Int
+    let datasetId: String
+    let datasetVersion: Int
+    let features: Int
+    let trainRows: Int
+    let holdoutRows: Int
+    let droppedMissingLabel: Int
+    let holdoutMetrics: ClassificationMetrics
+    let loadSeconds: Double
+    let trainSeconds: Double
+}

@@ -1,0 +1,193 @@
+import Foundation
+import PulseContracts
+import PulseCore
+import PulseHTTP
+import PulseMessaging
+import PulseStorage
+import Synchronization
+
+/// Runs one stage: declare topology → consume with prefetch → for each delivery decode → inbox check →
+/// handle → one transaction (effect + outbox + inbox) → commit → publish events → reply → ack.
+/// A failure's disposition picks a retry tier, the dead-letter queue, or a stop. Plain threads end to end:
+/// the consuming thread owns its AMQP and PostgreSQL connections.
+public final class WorkerHost: Sendable {
+    public let configuration: RuntimeConfiguration
+    public let handler: any StageHandler
+    private let stopRequested = Atomic<Bool>(false)
+    private let ready = Atomic<Bool>(false)
+    private let metrics = MetricsRegistry(version: PulseVersion.current)
+    private let logger: Logger
+
+    public init(configuration: RuntimeConfiguration, handler: any StageHandler) {
+        self.configuration = configuration
+        self.handler = handler
+        logger = Logger(label: "pulse-\(handler.stage.rawValue)", metadata: ["pulse.stage": handler.stage.rawValue])
+    }
+
+    /// Asks `run()` to finish the message in hand and return.
+    public func requestStop() { stopRequested.store(true, ordering: .relaxed) }
+
+    public var isReady: Bool { ready.load(ordering: .relaxed) }
+
+    /// Blocks until `requestStop()`. Broker or database outages are retried with backoff.
+    public func run() throws {
+        let topology = try RuntimeTopology.load(configuration)
+        let stage = try topology.stage(named: handler.stage.rawValue)
+        let objects = try FileObjectStore(root: configuration.objectStoreRoot)
+        let sealer = try SecretSealer.loadKeyFile(configuration.masterKeyFile, keyId: configuration.masterKeyId)
+        let health = try startHealthServer()
+        defer { health?.stop() }
+        logger.info("worker starting", ["pulse.queue": stage.queue, "pulse.http_port": String(health?.port ?? 0)])
+
+        var backoff = 0.5
+        while !stopRequested.load(ordering: .relaxed) {
+            do {
+                let session = try Session(configuration: configuration, topology: topology, stage: stage, objects: objects, sealer: sealer)
+                defer { session.close() }
+                ready.store(true, ordering: .relaxed)
+                backoff = 0.5
+                try consume(session)
+            } catch {
+                ready.store(false, ordering: .relaxed)
+                if Dispositions.of(error) == .fatal { throw error }
+                logger.warning("connection lost; reconnecting", ["error": "\(error)", "pulse.backoff_seconds": String(backoff)])
+                Thread.sleep(forTimeInterval: backoff)
+                backoff = min(backoff * 2, 15)
+            }
+        }
+        logger.info("worker stopped")
+    }
+
+    private func consume(_ session: Session) throws {
+        var lastSweep = Date()
+        while !stopRequested.load(ordering: .relaxed) {
+            if let delivery = try session.consumer.next(timeout: 1.0) {
+                let started = Date()
+                let outcome = try process(delivery, session: session)
+                metrics.counter("pulse_stage_messages_total", help: "Messages handled, by outcome.", labels: ["stage": handler.stage.rawValue, "outcome": outcome])
+                    .increment()
+                metrics.histogram("pulse_stage_handle_seconds", help: "Time to handle one message.", labels: ["stage": handler.stage.rawValue])
+                    .observe(Date().timeIntervalSince(started))
+            }
+            if Date().timeIntervalSince(lastSweep) > 5 {
+                // Publishes events whose worker crashed between commit and publish.
+                try session.outbox.publishPending(database: session.database, publisher: session.publisher, olderThanSeconds: 5)
+                lastSweep = Date()
+            }
+        }
+    }
+
+    /// Handles one delivery; returns the outcome label for metrics. Throws only for broker/database outages,
+    /// in which case the message stays unacknowledged and comes back.
+    private func process(_ delivery: Delivery, session: Session) throws -> String {
+        let envelope: Envelope
+        do {
+            envelope = try Envelope.decode(delivery.body)
+            _ = try OperationCatalog.validate(envelope)
+            guard handler.accepts.contains(envelope.name) else {
+                throw Problem.invalidField(pointer: "/name", detail: "the \(handler.stage.rawValue) stage does not handle \(envelope.name)")
+            }
+        } catch {
+            try reject(delivery, problem: error, session: session, envelope: nil)
+            return "rejected"
+        }
+        let attempt = Int(delivery.properties.headers["pulse-attempt"]?.intValue ?? 0)
+        let log = logger.with([
+            "pulse.message_id": envelope.messageId, "pulse.operation": envelope.name, "pulse.tenant": envelope.tenantId,
+            "pulse.correlation_id": envelope.metadata.correlationId ?? envelope.messageId, "pulse.attempt": String(attempt),
+        ])
+
+        if let stored = try session.inbox.storedReply(for: envelope, on: session.database) {
+            log.info("duplicate message; answering from the inbox")
+            try session.reply(stored, to: delivery)
+            try session.consumer.ack(delivery)
+            return "duplicate"
+        }
+
+        let context = StageContext(database: session.database, objects: session.objects, sealer: session.sealer, attempt: attempt, logger: log)
+        let outcome: StageOutcome
+        do {
+            outcome = try handler.handle(envelope, context: context)
+        } catch let problem as Problem {
+            log.info("request rejected", ["pulse.problem": problem.description])
+            try reject(delivery, problem: problem, session: session, envelope: envelope)
+            return "rejected"
+        } catch {
+            return try fail(delivery, envelope: envelope, error: error, attempt: attempt, session: session, context: context)
+        }
+
+        let events = session.outbox.envelopes(for: outcome.events, causedBy: envelope)
+        let firstTime: Bool
+        do {
+            firstTime = try session.database.withTransaction { database in
+                guard try session.inbox.record(envelope, reply: outcome.reply, on: database) else { return false }
+                try outcome.commit(database)
+                try session.outbox.insert(events, on: database)
+                return true
+            }
+        } catch let problem as Problem {
+            try reject(delivery, problem: problem, session: session, envelope: envelope)
+            return "rejected"
+        } catch let error as StorageError where error.code == .connectionFailed {
+            throw error
+        } catch {
+            return try fail(delivery, envelope: envelope, error: error, attempt: attempt, session: session, context: context)
+        }
+        if firstTime {
+            try session.outbox.publishPending(database: session.database, publisher: session.publisher)
+            log.info("message handled", ["pulse.events": String(events.count)])
+        }
+        try session.reply(outcome.reply, to: delivery)
+        try session.consumer.ack(delivery)
+        return "handled"
+    }
+
+    /// Bad input: answer the requester with the problem; a message nobody waits for goes to the DLQ with the reason.
+    private func reject(_ delivery: Delivery, problem error: any Error, session: Session, envelope: Envelope?) throws {
+        let problem = error as? Problem ?? Problem.internalError("\(error)")
+        if delivery.properties.replyTo != nil {
+            try session.reply(Reply(problem: problem), to: delivery)
+        } else {
+            try session.park(delivery, reason: problem.description, attempts: 1)
+        }
+        try session.consumer.ack(delivery)
+        logger.warning("message rejected", ["pulse.message_id": delivery.properties.messageId ?? "", "pulse.problem": problem.description])
+    }
+
+    private func fail(_ delivery: Delivery, envelope: Envelope, error: any Error, attempt: Int, session: Session, context: StageContext) throws -> String {
+        let reason = "\(error)"
+        if Dispositions.of(error) == .retry, let tier = session.stage.retryTier(afterAttempt: attempt + 1) {
+            context.logger.warning("attempt failed; retrying later", ["error": reason, "pulse.retry_queue": tier.queue])
+            try session.retry(delivery, through: tier, attempt: attempt + 1, reason: reason)
+            try session.consumer.ack(delivery)
+            return "retried"
+        }
+        let failureEvents = try session.database.withTransaction { database in
+            let events = try handler.recordFailure(envelope, reason: reason, context: context)
+            let envelopes = session.outbox.envelopes(for: events, causedBy: envelope)
+            try session.outbox.insert(envelopes, on: database)
+            return envelopes
+        }
+        if !failureEvents.isEmpty { try session.outbox.publishPending(database: session.database, publisher: session.publisher) }
+        try session.park(delivery, reason: reason, attempts: attempt + 1)
+        if delivery.properties.replyTo != nil {
+            try session.reply(Reply(problem: Problem.internalError("the \(handler.stage.rawValue) stage failed: \(reason)")), to: delivery)
+        }
+        try session.consumer.ack(delivery)
+        context.logger.error("message parked in the dead-letter queue", ["error": reason, "pulse.dlq": session.stage.deadLetterQueue])
+        return "parked"
+    }
+
+    private func startHealthServer() throws -> HTTPServer? {
+        guard configuration.httpPort != 0 else { return nil }
+        let router = Router()
+        addHealthRoutes(to: router, metrics: metrics) { [weak self] in self?.isReady ?? false }
+        let server = HTTPServer(configuration: .init(host: configuration.httpHost, port: configuration.httpPort), router: router)
+        try server.start()
+        return server
+    }
+}
+
+public enum PulseVersion {
+    public static let current = "0.1.0"
+}
