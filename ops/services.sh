@@ -9,6 +9,22 @@ RABBIT_DIR="$PULSE_STATE_DIR/rabbitmq"
 META_DIR="$PULSE_STATE_DIR/postgres"
 SOURCE_DIR="$PULSE_STATE_DIR/source"
 
+# ensure_reachable DIR USER: USER must be able to reach DIR. A checkout under /root (mode 700) is not, so its
+# ancestors get the execute bit for others (traverse only: no listing), with a warning.
+ensure_reachable() {
+    local dir=$1 user=$2 d
+    as_user "$user" test -x "$dir" && return 0
+    d=$dir
+    while [[ $d != / ]]; do
+        d=$(dirname "$d")
+        if [[ $(stat -c %A "$d") != *[xt] ]]; then
+            warn "chmod o+x $d so that user $user can reach $dir"
+            chmod o+x "$d"
+        fi
+    done
+    as_user "$user" test -x "$dir" || die "user $user cannot reach $dir; set PULSE_STATE_DIR"
+}
+
 # --- PostgreSQL ----------------------------------------------------------------------------------
 
 # pg_running DIR: true when the postmaster recorded in DIR/data/postmaster.pid is alive.
@@ -43,7 +59,7 @@ pg_start() {
     port_open "$port" && die "port $port is taken by another process; set the PULSE_*_PORT variables"
     mkdir -p "$dir"
     chown postgres:postgres "$dir"
-    as_user postgres test -w "$dir" || die "user postgres cannot write $dir (a parent directory is not traversable?); set PULSE_STATE_DIR"
+    ensure_reachable "$dir" postgres
     if [[ ! -f $dir/data/PG_VERSION ]]; then
         step "initdb $name cluster in $dir/data"
         rm -rf "$dir/data"
@@ -128,7 +144,7 @@ EOF
     : >"$RABBIT_DIR/rabbitmq-env.conf"
     rm -f "$RABBIT_DIR/rabbitmq.pid"     # stale after a crash; the broker writes it again
     chown -R rabbitmq:rabbitmq "$RABBIT_DIR"
-    as_user rabbitmq test -w "$RABBIT_DIR" || die "user rabbitmq cannot write $RABBIT_DIR; set PULSE_STATE_DIR"
+    ensure_reachable "$RABBIT_DIR" rabbitmq
 
     step "starting RabbitMQ $PULSE_RABBIT_NODE on 127.0.0.1:$PULSE_AMQP_PORT (management $PULSE_AMQP_MGMT_PORT)"
     rabbit_env

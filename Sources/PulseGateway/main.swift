@@ -75,19 +75,14 @@ do {
     fail("cannot build the gateway", error, code: exitCode(for: error))
 }
 
-// SIGTERM/SIGINT → stop(): requests waiting for replies answer 202, the server drains, run() returns.
-var signalSources: [any DispatchSourceSignal] = []
-for signalNumber in [SIGTERM, SIGINT] {
-    signal(signalNumber, SIG_IGN)
-    let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
-    source.setEventHandler { gateway.stop() }
-    source.resume()
-    signalSources.append(source)
-}
+// SIGTERM/SIGINT → `stop()`: requests waiting for replies answer 202, the server drains, `run()` returns.
+// SignalTrap takes a @Sendable closure, so the handler is not isolated to the main actor.
+let signalSources = SignalTrap { gateway.stop() }
 
 do {
     try gateway.run()
 } catch {
     fail("the gateway stopped on an error", error, code: exitCode(for: error))
 }
+withExtendedLifetime(signalSources) {}
 exit(0)

@@ -50,7 +50,7 @@ extension Topology {
             },
         ]
         do {
-            return try JSONSerialization.data(withJSONObject: definitions, options: [.prettyPrinted, .sortedKeys])
+            return try JSONSerialization.data(withJSONObject: definitions, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
         } catch {
             throw MessagingError(.invalidTopology, "cannot encode the RabbitMQ definitions", underlying: String(describing: error))
         }

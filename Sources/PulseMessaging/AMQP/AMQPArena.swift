@@ -35,14 +35,6 @@ final class AMQPArena {
         return amqp_bytes_t(len: data.count, bytes: block)
     }
 
-    /// A NUL-terminated copy, for the few calls that take `const char *`.
-    func cString(_ string: String) -> UnsafePointer<CChar> {
-        let utf8 = Array(string.utf8CString)
-        let block = allocate(utf8.count)
-        utf8.withUnsafeBytes { block.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
-        return UnsafePointer(block.assumingMemoryBound(to: CChar.self))
-    }
-
     func table(_ entries: [(String, AMQPFieldValue)]) -> amqp_table_t {
         if entries.isEmpty { return amqp_empty_table }
         let block = allocate(MemoryLayout<amqp_table_entry_t>.stride * entries.count)

@@ -57,7 +57,4 @@ final class ReplyWaiters: Sendable {
         }
         for waiter in all { waiter.signal.signal() }
     }
-
-    /// How many requests wait now (for tests and metrics).
-    var count: Int { table.withLock { $0.values.reduce(0) { $0 + $1.count } } }
 }

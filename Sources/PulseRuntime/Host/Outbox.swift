@@ -54,7 +54,9 @@ struct Outbox {
                 let envelope = try? JSONDecoder().decode(Envelope.self, from: body)
                 try publisher.publish(
                     exchange: try row.string("exchange"), routingKey: try row.string("routing_key"), body: body,
-                    properties: MessageProperties.forEnvelope(envelope, messageId: try row.string("message_id"))
+                    properties: MessageProperties.forEnvelope(envelope, messageId: try row.string("message_id")),
+                    // An event no stage subscribes to is fine (unlike a command nobody handles).
+                    mandatory: false
                 )
                 try database.execute("UPDATE outbox SET published_at = now() WHERE message_id = $1", [try row.string("message_id")])
             }
