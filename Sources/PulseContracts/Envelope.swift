@@ -82,7 +82,7 @@ public struct Envelope: Codable, Sendable, Equatable {
     }
 
     public func encoded() -> Data {
-        (try? JSONEncoder().encode(self)) ?? Data()
+        (try? JSONCodec.encode(self)) ?? Data()
     }
 
     /// Decodes the payload as the operation's type; problems point into `/payload`.

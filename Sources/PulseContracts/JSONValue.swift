@@ -66,62 +66,31 @@ extension JSONValue: Codable {
 }
 
 extension JSONValue {
-    /// Parses JSON text. Throws `Problem` (400) naming the position when the text is not JSON.
+    /// Parses JSON text. Throws `Problem` (400) naming the line and column when the text is not JSON.
     public static func parse(_ data: Data) throws(Problem) -> JSONValue {
-        let object: Any
         do {
-            object = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
+            return try JSONParser.parse(data)
         } catch {
-            throw Problem.malformedJSON(detail: Self.describe(error))
-        }
-        return JSONValue(foundation: object)
-    }
-
-    /// The value as JSONSerialization's objects.
-    var foundationObject: Any {
-        switch self {
-        case .null: return NSNull()
-        case .bool(let flag): return NSNumber(value: flag)
-        case .number(let number): return NSNumber(value: number)
-        case .string(let text): return text
-        case .array(let items): return items.map(\.foundationObject)
-        case .object(let members): return members.mapValues(\.foundationObject)
+            let (line, column) = Self.lineAndColumn(of: error.offset, in: data)
+            throw Problem.malformedJSON(detail: "the body is not valid JSON: \(error.message) at line \(line), column \(column)")
         }
     }
 
-    /// Converts what JSONSerialization returns (much faster than JSONDecoder on large bodies).
-    init(foundation object: Any) {
-        switch object {
-        case let number as NSNumber:
-            // JSONSerialization gives booleans as NSNumber too; only those are of the boolean class.
-            if "\(type(of: number))".contains("Boolean") {
-                self = .bool(number.boolValue)
-            } else {
-                self = .number(number.doubleValue)
-            }
-        case let text as String: self = .string(text)
-        case let array as [Any]: self = .array(array.map(JSONValue.init(foundation:)))
-        case let members as [String: Any]: self = .object(members.mapValues(JSONValue.init(foundation:)))
-        default: self = .null
-        }
+    /// Compact JSON text; with `sortedKeys` the canonical form (see `CanonicalJSON`).
+    public func serialized(sortedKeys: Bool = false) -> Data {
+        JSONWriter.data(self, sortedKeys: sortedKeys)
     }
 
     /// Converts any `Encodable` into a `JSONValue` tree.
     public static func encode(_ value: some Encodable) throws -> JSONValue {
-        try JSONDecoder().decode(JSONValue.self, from: JSONEncoder().encode(value))
+        try JSONValueEncoder.encode(value)
     }
 
     /// Decodes a typed value out of this tree; decoding errors become `Problem`s whose pointers
     /// start at `pointerPrefix` (for example `/payload`).
     public func decode<T: Decodable>(_ type: T.Type, pointerPrefix: String = "") throws(Problem) -> T {
-        let data: Data
         do {
-            data = try JSONSerialization.data(withJSONObject: foundationObject, options: [.fragmentsAllowed])
-        } catch {
-            throw Problem.invalidField(pointer: pointerPrefix, detail: "value is not encodable as JSON")
-        }
-        do {
-            return try JSONDecoder().decode(T.self, from: data)
+            return try JSONValueDecoder.decode(T.self, from: self)
         } catch let error as Problem {
             throw error
         } catch let error as DecodingError {
@@ -131,8 +100,14 @@ extension JSONValue {
         }
     }
 
-    private static func describe(_ error: any Error) -> String {
-        let detail = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String
-        return detail.map { "the body is not valid JSON: \($0)" } ?? "the body is not valid JSON"
+    /// 1-based line and column (in bytes) of a byte offset, for error messages.
+    private static func lineAndColumn(of offset: Int, in data: Data) -> (Int, Int) {
+        var line = 1
+        var lineStart = 0
+        for (index, byte) in data.prefix(offset).enumerated() where byte == 0x0A {
+            line += 1
+            lineStart = index + 1
+        }
+        return (line, offset - lineStart + 1)
     }
 }

@@ -100,7 +100,7 @@ final class CommandBus: Sendable {
             messageId: envelope.messageId, correlationId: envelope.messageId,
             replyTo: currentReplyQueue, type: envelope.name, timestamp: Date(), persistent: true, headers: headers
         )
-        let body = try JSONEncoder().encode(envelope)
+        let body = envelope.encoded()
         try publishing.withLock { state in
             try state.publisher.publish(exchange: commandExchange, routingKey: envelope.name, body: body,
                                         properties: properties, mandatory: true)
@@ -160,7 +160,7 @@ final class CommandBus: Sendable {
             logger.debug("reply without correlation id ignored")
             return
         }
-        guard let reply = try? JSONDecoder().decode(Reply.self, from: delivery.body) else {
+        guard let reply = try? JSONCodec.decode(Reply.self, from: delivery.body) else {
             logger.warning("undecodable reply ignored", ["pulse.correlation_id": correlationId])
             return
         }

@@ -29,7 +29,7 @@ struct StoredDataSource {
 
     func connector(sealer: SecretSealer) throws -> PostgresSourceConnector {
         let plain = try sealer.open(sealedConfig, associatedData: Self.associatedData(tenant: tenant, id: id))
-        let config = try JSONDecoder().decode(PostgresConnectionPayload.self, from: plain)
+        let config = try JSONCodec.decode(PostgresConnectionPayload.self, from: plain)
         let configuration = PostgresSourceConfiguration(
             host: config.host, port: config.port, database: config.database, user: config.user, password: config.password,
             sslmode: config.sslmode

@@ -65,7 +65,7 @@ public struct ExtractorHandler: StageHandler {
         }
         let id = EntityID.derived(.dataSource, tenant: envelope.tenantId, messageId: envelope.messageId, timestamp: envelope.timestamp)
         let sealed = try context.sealer.seal(
-            try JSONEncoder().encode(request.connection),
+            try JSONCodec.encode(request.connection),
             associatedData: StoredDataSource.associatedData(tenant: envelope.tenantId, id: id)
         )
         let allowlist = request.allowlist

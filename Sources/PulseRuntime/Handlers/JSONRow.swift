@@ -5,12 +5,12 @@ import PulseStorage
 /// Small helpers for reading and writing JSON columns.
 enum JSONColumn {
     static func text(_ value: some Encodable) throws -> String {
-        String(decoding: try JSONEncoder().encode(value), as: UTF8.self)
+        String(decoding: try JSONCodec.encode(value), as: UTF8.self)
     }
 
     static func decode<T: Decodable>(_ type: T.Type, _ text: String?) throws -> T {
         guard let text else { throw StageError("a JSON column expected to hold \(T.self) is NULL") }
-        return try JSONDecoder().decode(T.self, from: Data(text.utf8))
+        return try JSONCodec.decode(T.self, from: Data(text.utf8))
     }
 }
 

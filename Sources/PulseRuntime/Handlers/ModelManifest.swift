@@ -75,7 +75,7 @@ struct StoredModel {
     }
 
     func manifest(from objects: any ObjectStore) throws -> ModelManifest {
-        try JSONDecoder().decode(ModelManifest.self, from: try objects.get(manifestKey))
+        try JSONCodec.decode(ModelManifest.self, from: try objects.get(manifestKey))
     }
 
     func booster(from objects: any ObjectStore) throws -> Booster {

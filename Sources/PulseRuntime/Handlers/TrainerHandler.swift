@@ -56,7 +56,7 @@ public struct TrainerHandler: StageHandler {
             holdoutMetrics: metrics, reference: reference, modelKey: "\(prefix)/model.json", createdAt: Timestamp.format(Date())
         )
         try context.objects.put(modelManifest.modelKey, try booster.serializedJSON())
-        try context.objects.put("\(prefix)/manifest.json", try JSONEncoder().encode(modelManifest))
+        try context.objects.put("\(prefix)/manifest.json", try JSONCodec.encode(modelManifest))
 
         let body = TrainingView(
             trainingJobId: jobId, modelId: modelId, modelName: request.modelName, version: version, datasetId: manifest.datasetId,

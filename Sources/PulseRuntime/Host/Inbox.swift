@@ -13,7 +13,7 @@ struct Inbox {
             [consumer, envelope.messageId]
         )
         guard let text = result.rows.first?["reply"] else { return nil }
-        return try JSONDecoder().decode(Reply.self, from: Data(text.utf8))
+        return try JSONCodec.decode(Reply.self, from: Data(text.utf8))
     }
 
     /// Returns false when another delivery of the same message committed first.
@@ -24,7 +24,7 @@ struct Inbox {
             VALUES ($1, $2, $3, $4, $5, $6::jsonb) ON CONFLICT DO NOTHING
             """,
             [consumer, envelope.messageId, envelope.tenantId, envelope.name, String(reply.status),
-             String(decoding: try JSONEncoder().encode(reply), as: UTF8.self)]
+             String(decoding: try JSONCodec.encode(reply), as: UTF8.self)]
         )
         return result.affectedRows == 1
     }

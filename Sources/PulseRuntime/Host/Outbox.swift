@@ -51,7 +51,7 @@ struct Outbox {
             )
             for row in pending.rows {
                 let body = Data(try row.string("envelope").utf8)
-                let envelope = try? JSONDecoder().decode(Envelope.self, from: body)
+                let envelope = try? JSONCodec.decode(Envelope.self, from: body)
                 try publisher.publish(
                     exchange: try row.string("exchange"), routingKey: try row.string("routing_key"), body: body,
                     properties: MessageProperties.forEnvelope(envelope, messageId: try row.string("message_id")),

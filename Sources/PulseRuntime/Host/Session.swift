@@ -43,7 +43,7 @@ final class Session {
     /// Answers a request that carried `reply_to`; a requester that went away is not an error.
     func reply(_ reply: Reply, to delivery: Delivery) throws {
         guard let replyTo = delivery.properties.replyTo else { return }
-        let body = try JSONEncoder().encode(reply)
+        let body = try JSONCodec.encode(reply)
         var properties = MessageProperties(messageId: EntityID.random(.message), correlationId: delivery.properties.correlationId, type: "pulse.reply")
         properties.persistent = false
         do {
