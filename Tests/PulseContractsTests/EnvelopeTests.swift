@@ -115,6 +115,25 @@ struct EnvelopeTests {
         // The time part sorts: 2026-01-31T12:00:00Z is 1769860800000 ms = 0x19c13ec9e00.
         #expect(first.hasPrefix("ext_019c13ec9e00"))
     }
+    @Test(arguments: [
+        (#""connection":{"host":"h","port":5432,"database":"d","user":"u","password":"p"},"sealedConnection":"pulse:v1:k:AAAA","#, "/payload/sealedConnection", "not both"),
+        ("", "/payload/connection", "is required"),
+        (#""sealedConnection":"password=hunter2","#, "/payload/sealedConnection", "must be a sealed value"),
+        (#""connection":{"host":"","port":70000,"database":"d","user":"u","password":"p"},"#, "/payload/connection/host", "must not be empty"),
+    ])
+    func registrationNeedsExactlyOneConnectionForm(fields: String, pointer: String, detail: String) throws {
+        let payload = #"{"name":"flights","kind":"postgres","# + fields + #""allowlist":["public.flights_v"]}"#
+        let decoded = try Envelope.decode(envelope(name: "pulse.datasource.register.v1", payload: payload))
+        do {
+            _ = try OperationCatalog.validate(decoded)
+            Issue.record("expected a problem")
+        } catch {
+            #expect(error.status == 422)
+            #expect(error.errors?.first?.pointer == pointer, "\(error)")
+            #expect(error.errors?.first?.detail.contains(detail) == true, "\(error)")
+        }
+    }
+
 }
 
 @Suite("Canonical JSON and SHA-256")
@@ -136,4 +155,5 @@ struct CanonicalJSONTests {
         let two = try JSONValue.parse(Data(#"{"b":[true],  "a":1.0}"#.utf8))
         #expect(CanonicalJSON.hash(one) == CanonicalJSON.hash(two))
     }
+
 }

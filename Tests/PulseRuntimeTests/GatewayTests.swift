@@ -100,7 +100,16 @@ final class GatewayTests {
         #expect(envelope.tenantId == "acme")
         #expect(envelope.metadata.traceparent == traceparent)
         #expect(envelope.metadata.correlationId == envelope.messageId)
-        #expect(try envelope.payload(as: Operations.registerDataSource).allowlist == ["public.flights_v"])
+        let registration = try envelope.payload(as: Operations.registerDataSource)
+        #expect(registration.allowlist == ["public.flights_v"])
+        // The password never reaches the broker in clear: the gateway sealed the connection for this tenant.
+        #expect(!String(decoding: delivery.body, as: UTF8.self).contains("s3cret"))
+        #expect(registration.connection == nil)
+        let sealer = try SecretSealer.loadKeyFile(fixture.configuration.masterKeyFile, keyId: fixture.configuration.masterKeyId)
+        let sealed = try #require(registration.sealedConnection)
+        let opened = try sealer.open(sealed, associatedData: RegisterDataSource.transitAssociatedData(tenant: "acme"))
+        #expect(try JSONCodec.decode(PostgresConnectionPayload.self, from: opened).password == "s3cret")
+        #expect(throws: (any Error).self) { try sealer.open(sealed, associatedData: RegisterDataSource.transitAssociatedData(tenant: "other")) }
         let replyTo = try #require(delivery.properties.replyTo)
 
         let reply = Reply(status: 201, body: .object(["dataSourceId": .string("ds_0000000000000000000000000000"), "status": .string("registered")]))

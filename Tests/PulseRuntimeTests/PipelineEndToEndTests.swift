@@ -33,6 +33,17 @@ struct PipelineEndToEndTests {
         #expect(registered.status == 200, "\(registered.text)")
         #expect(!registered.text.contains(source["password"] as? String ?? "-"))
         let dataSourceId = try #require(try registered.json()["id"] as? String)
+        // A connection sealed for another tenant cannot be registered here (the seal binds the tenant).
+        let sealer = try SecretSealer.loadKeyFile(fixture.configuration.masterKeyFile, keyId: fixture.configuration.masterKeyId)
+        let foreign = try sealer.seal(
+            try JSONSerialization.data(withJSONObject: source), associatedData: RegisterDataSource.transitAssociatedData(tenant: "someone-else")
+        )
+        let stolen = try client.send("POST", "/datasources", headers: headers, body: try EndToEnd.json([
+            "name": "stolen", "kind": "postgres", "sealedConnection": foreign, "allowlist": ["pulse_views.flight_features"],
+        ]))
+        #expect(stolen.status == 422, "\(stolen.text)")
+        #expect(stolen.text.contains("/payload/sealedConnection"))
+        #expect(try fixture.withDatabase { try $0.execute("SELECT 1 FROM datasources WHERE tenant_id = $1 AND name = 'stolen'", [tenant]).rows.count } == 0)
         let validated = try client.send("POST", "/datasources/\(dataSourceId)/validate", headers: headers, body: "{}")
         #expect(try validated.json()["status"] as? String == "valid", "\(validated.text)")
 

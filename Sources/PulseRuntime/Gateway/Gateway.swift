@@ -22,12 +22,14 @@ public final class Gateway: Sendable {
     public let metrics: MetricsRegistry
     private let topology: Topology
     private let amqp: AMQPConfiguration
+    private let sealer: SecretSealer
     private let logger = Logger(label: "pulse-gateway")
     private let running = Mutex<Running?>(nil)
     private let stopped = DispatchSemaphore(value: 0)
 
     /// Loads and checks the topology and settings; connects to nothing yet.
-    /// - Throws: `GatewayError.configuration`, or `MessagingError` (`.invalidTopology`, `.invalidURL`).
+    /// - Throws: `GatewayError.configuration`, `MessagingError` (`.invalidTopology`, `.invalidURL`), or
+    ///   `StorageError.invalidKey` when the master key file (which seals datasource passwords) is missing or malformed.
     public init(configuration: RuntimeConfiguration, metrics: MetricsRegistry = MetricsRegistry(version: "dev")) throws {
         guard TenantID.isValid(configuration.defaultTenant) else {
             throw GatewayError(.configuration, "the default tenant '\(configuration.defaultTenant)' is not a valid tenant id")
@@ -36,6 +38,7 @@ public final class Gateway: Sendable {
         self.metrics = metrics
         topology = try RuntimeTopology.load(configuration)
         amqp = try AMQPConfiguration(url: configuration.amqpURL, connectionName: "pulse-gateway")
+        sealer = try SecretSealer.loadKeyFile(configuration.masterKeyFile, keyId: configuration.masterKeyId)
     }
 
     /// The bound HTTP port (0 before `start()`).
@@ -61,7 +64,7 @@ public final class Gateway: Sendable {
         }
         let routes = GatewayRoutes(
             bus: bus, pool: pool, metrics: metrics, logger: logger, defaultTenant: configuration.defaultTenant,
-            replyTimeoutSeconds: configuration.replyTimeoutSeconds
+            replyTimeoutSeconds: configuration.replyTimeoutSeconds, sealer: sealer
         )
         let router = Router()
         routes.install(on: router)

@@ -14,10 +14,16 @@ struct GatewayRoutes: Sendable {
     let logger: Logger
     let defaultTenant: String
     let replyTimeoutSeconds: Double
+    /// Seals datasource connection configs before they go on the broker.
+    let sealer: SecretSealer
     private let readModel = ReadModel()
 
-    init(bus: CommandBus, pool: ConnectionPool, metrics: MetricsRegistry, logger: Logger, defaultTenant: String, replyTimeoutSeconds: Double) {
+    init(
+        bus: CommandBus, pool: ConnectionPool, metrics: MetricsRegistry, logger: Logger, defaultTenant: String,
+        replyTimeoutSeconds: Double, sealer: SecretSealer
+    ) {
         self.bus = bus
+        self.sealer = sealer
         self.pool = pool
         self.metrics = metrics
         self.logger = logger
@@ -82,8 +88,9 @@ struct GatewayRoutes: Sendable {
     /// Builds and validates the envelope, publishes it and answers with the worker's reply (or 202).
     func mutation(_ name: String, body: JSONValue, _ request: HTTPRequest) throws -> HTTPResponse {
         let descriptor = try Self.descriptor(name, kind: .mutation)
-        let envelope = try makeEnvelope(descriptor, body: body, request)
-        _ = try OperationCatalog.validate(envelope)
+        let validated = try makeEnvelope(descriptor, body: body, request)
+        _ = try OperationCatalog.validate(validated)
+        let envelope = try TransitSealing.sealingSecrets(of: validated, with: sealer)
         let waitSeconds: Double? = Self.prefersAsync(request) ? nil : replyTimeoutSeconds
         guard let reply = try bus.send(envelope, timeout: waitSeconds) else { return Self.accepted(envelope.messageId) }
         let headers = ["Pulse-Message-Id": envelope.messageId]

@@ -64,8 +64,9 @@ public struct ExtractorHandler: StageHandler {
             throw Problem.conflict("a datasource named '\(request.name)' already exists (\(id))")
         }
         let id = EntityID.derived(.dataSource, tenant: envelope.tenantId, messageId: envelope.messageId, timestamp: envelope.timestamp)
+        let connection = try TransitSealing.connection(of: request, tenant: envelope.tenantId, sealer: context.sealer)
         let sealed = try context.sealer.seal(
-            try JSONCodec.encode(request.connection),
+            try JSONCodec.encode(connection),
             associatedData: StoredDataSource.associatedData(tenant: envelope.tenantId, id: id)
         )
         let allowlist = request.allowlist

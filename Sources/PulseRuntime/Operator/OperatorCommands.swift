@@ -19,7 +19,8 @@ public enum OperatorCommands {
                                                 move parked messages back to the stage queue (ids kept)
           pulse dlq purge STAGE --yes           delete every parked message of a stage
           pulse send OPERATION PAYLOAD.json [--tenant T]
-                                                publish an envelope straight to pulse.commands
+                                                publish an envelope straight to pulse.commands (a datasource's
+                                                connection is sealed with PULSE_MASTER_KEY_FILE first)
 
         Configuration comes from PULSE_DATABASE_URL, PULSE_AMQP_URL, PULSE_OBJECT_STORE, PULSE_MASTER_KEY_FILE and
         PULSE_TOPOLOGY (see README).
@@ -124,11 +125,16 @@ public enum OperatorCommands {
             throw Problem.unknownOperation(operation)
         }
         let payload = try JSONValue.parse(try Data(contentsOf: URL(fileURLWithPath: file)))
-        let envelope = Envelope(
+        var envelope = Envelope(
             kind: .mutation, name: operation, version: OperationNaming.version(of: operation) ?? 1, messageId: MessageID.make(),
             timestamp: Date(), tenantId: value(after: "--tenant", in: rest) ?? configuration.defaultTenant, payload: payload
         )
         _ = try OperationCatalog.validate(envelope)
+        if operation == Operations.registerDataSource.rawValue {
+            // As the gateway does: the password never travels in clear on the broker.
+            let sealer = try SecretSealer.loadKeyFile(configuration.masterKeyFile, keyId: configuration.masterKeyId)
+            envelope = try TransitSealing.sealingSecrets(of: envelope, with: sealer)
+        }
         let topology = try RuntimeTopology.load(configuration)
         let connection = try AMQPConnection.open(try AMQPConfiguration(url: configuration.amqpURL, connectionName: "pulse-cli"))
         defer { connection.close() }
