@@ -72,7 +72,9 @@ final class GatewayFixture {
     let client: GatewayClient
     private let directory: URL
 
-    init(replyTimeoutSeconds: Double = 30) throws {
+    /// `retryDelaySeconds` shortens every retry tier (the gateway declares the topology too, so the gateway and the
+    /// workers must agree on the tiers' TTLs).
+    init(replyTimeoutSeconds: Double = 30, retryDelaySeconds: Int? = nil) throws {
         let adminURL = try #require(GatewayServices.databaseURL)
         let amqpURL = try #require(GatewayServices.amqpURL)
         let suffix = String(UInt64.random(in: 0...UInt64.max), radix: 36)
@@ -93,6 +95,7 @@ final class GatewayFixture {
             configuration.topologyPrefix = "gw\(suffix)"
             configuration.httpPort = 0
             configuration.replyTimeoutSeconds = replyTimeoutSeconds
+            configuration.retryDelayOverrideSeconds = retryDelaySeconds
             self.configuration = configuration
             topology = try Topology.load(from: configuration.topologyFile).prefixed(configuration.topologyPrefix)
             gateway = try Gateway(configuration: configuration)

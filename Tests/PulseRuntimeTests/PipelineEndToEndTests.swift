@@ -222,16 +222,16 @@ enum EndToEnd {
     }
 }
 
-/// Every stage's worker host on its own thread, as separate processes would run them.
+/// Every stage's worker host (or the ones given) on its own thread, as separate processes would run them.
 final class WorkerPool: Sendable {
     private let hosts: [WorkerHost]
     private let finished = Mutex(0)
 
-    init(configuration: RuntimeConfiguration) {
-        hosts = [
+    init(configuration: RuntimeConfiguration, handlers: [any StageHandler]? = nil) {
+        hosts = (handlers ?? [
             ExtractorHandler() as any StageHandler, SnapshotterHandler(), TrainerHandler(), EvaluatorHandler(), PromoterHandler(),
             ScorerHandler(), DriftMonitorHandler(),
-        ].map { WorkerHost(configuration: configuration, handler: $0) }
+        ]).map { WorkerHost(configuration: configuration, handler: $0) }
         for host in hosts {
             Thread { [self] in
                 try? host.run()
