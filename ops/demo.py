@@ -16,6 +16,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 
 GATEWAY = f"http://127.0.0.1:{os.environ.get('PULSE_GATEWAY_PORT', '18080')}"
 STATE = os.environ.get("PULSE_STATE_DIR", os.path.join(os.path.dirname(__file__), "..", ".pulse"))
@@ -26,6 +27,7 @@ MIDYEAR = "2013-07-01 03:59:59+00"  # the last second of June in New York, in UT
 FEATURES = "pulse_views.flight_features"
 LABELS = "pulse_views.flight_labels"
 timings = []
+PARALLEL_REQUESTS = 3  # scoring and feedback requests in flight at once
 
 
 def call(method, path, body=None, expect=(200, 201, 202)):
@@ -124,23 +126,22 @@ def main():
 
     with Step("4. Score July–December through the gateway and send the true outcomes as feedback"):
         rows = source_rows(f"SELECT * FROM {FEATURES} WHERE scheduled_at > '{MIDYEAR}' ORDER BY scheduled_at, flight_id")
-        predictions = {}
-        for start in range(0, len(rows), 5000):
-            batch = rows[start:start + 5000]
-            answer = call("POST", "/predictions", {"modelName": "late_arrival", "rows": [
+        # A producer with many rows sends batches concurrently: the gateway parses one while the scorer scores another.
+        batches = [rows[start:start + 5000] for start in range(0, len(rows), 5000)]
+        with ThreadPoolExecutor(max_workers=PARALLEL_REQUESTS) as pool:
+            answers = pool.map(lambda batch: call("POST", "/predictions", {"modelName": "late_arrival", "rows": [
                 {"key": r["flight_id"], "features": {k: as_json_value(v) for k, v in r.items()
-                                                      if k not in ("flight_id", "scheduled_at")}} for r in batch]})
-            for p in answer["predictions"]:
-                predictions[p["key"]] = p
-        print(f"   {len(predictions):,} predictions stored (model {champion})")
+                                                      if k not in ("flight_id", "scheduled_at")}} for r in batch]}), batches)
+            predictions = {p["key"]: p for answer in answers for p in answer["predictions"]}
+        print(f"   {len(predictions):,} predictions stored in {len(batches)} requests of up to 5,000 rows (model {champion})")
         outcomes = source_rows(f"SELECT flight_id, is_late FROM {LABELS} WHERE scheduled_at > '{MIDYEAR}'")
         items = [{"predictionId": predictions[o["flight_id"]]["predictionId"], "outcome": 1 if o["is_late"] == "t" else 0}
                  for o in outcomes if o["flight_id"] in predictions]
-        recorded = duplicates = 0
-        for start in range(0, len(items), 20000):
-            answer = call("POST", "/feedback", {"items": items[start:start + 20000]})
-            recorded += answer["recorded"]
-            duplicates += answer["duplicates"]
+        with ThreadPoolExecutor(max_workers=PARALLEL_REQUESTS) as pool:
+            answers = list(pool.map(lambda start: call("POST", "/feedback", {"items": items[start:start + 20000]}),
+                                    range(0, len(items), 20000)))
+        recorded = sum(answer["recorded"] for answer in answers)
+        duplicates = sum(answer["duplicates"] for answer in answers)
         again = call("POST", "/feedback", {"items": items[:100]})
         print(f"   feedback: {recorded:,} outcomes recorded; sending 100 again counts {again['recorded']} new, {again['duplicates']} duplicates")
 
@@ -172,7 +173,7 @@ def main():
         print(f"   run {state['status']}: {state.get('outcome')}")
         if state.get("candidateModelId"):
             candidate = call("GET", f"/models/{state['candidateModelId']}")
-            print(f"   candidate {candidate['id']} v{candidate['version']} trained on dataset v2; stage now {candidate['stage']}")
+            print(f"   candidate {candidate['modelId']} v{candidate['version']} trained on dataset v2; stage now {candidate['stage']}")
         if state.get("datasetVersion"):
             print(f"   dataset version 2: {state['datasetVersion']}")
 

@@ -25,6 +25,15 @@ public struct EntityID: Sendable, Hashable {
         return "\(prefix.rawValue)_\(timePart(millis))\(digest.prefix(16))"
     }
 
+    /// `count` derived ids whose purposes are "0", "1", … (one per row of a batch): the timestamp is parsed once.
+    public static func derivedSeries(_ prefix: Prefix, tenant: String, messageId: String, timestamp: String, count: Int) -> [String] {
+        let millis = Timestamp.parse(timestamp).map { UInt64(max(0, $0.timeIntervalSince1970 * 1000)) } ?? 0
+        let head = "\(prefix.rawValue)_\(timePart(millis))"
+        return (0..<count).map { index in
+            head + SHA256.hex(of: "\(tenant)\u{1f}\(messageId)\u{1f}\(prefix.rawValue)\u{1f}\(index)").prefix(16)
+        }
+    }
+
     /// A fresh random id.
     public static func random(_ prefix: Prefix, now: Date = Date()) -> String {
         let millis = UInt64(max(0, now.timeIntervalSince1970 * 1000))

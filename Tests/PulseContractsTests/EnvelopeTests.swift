@@ -115,6 +115,14 @@ struct EnvelopeTests {
         // The time part sorts: 2026-01-31T12:00:00Z is 1769860800000 ms = 0x19c13ec9e00.
         #expect(first.hasPrefix("ext_019c13ec9e00"))
     }
+
+    @Test func aBatchDerivesTheSameIdsOneByOne() {
+        let series = EntityID.derivedSeries(.prediction, tenant: "acme", messageId: "m-1", timestamp: "2026-01-31T12:00:00Z", count: 3)
+        let single = (0..<3).map { EntityID.derived(.prediction, tenant: "acme", messageId: "m-1", timestamp: "2026-01-31T12:00:00Z", purpose: String($0)) }
+        #expect(series == single)
+        #expect(Set(series).count == 3)
+    }
+
     @Test(arguments: [
         (#""connection":{"host":"h","port":5432,"database":"d","user":"u","password":"p"},"sealedConnection":"pulse:v1:k:AAAA","#, "/payload/sealedConnection", "not both"),
         ("", "/payload/connection", "is required"),

@@ -72,7 +72,8 @@ struct ExtractionDeadLetterTests {
         #expect(stage.retryQueues.count == 3)
         #expect(entry.attempts == stage.retryQueues.count + 1)
         // The raw message: the retry path's counter stopped at the last tier, the parking added the total.
-        let raw = try #require(try broker.get(queue: stage.deadLetterQueue))
+        // (`list()` put it back with a reject from its own channel; the queue may take a moment to offer it again.)
+        let raw = try EndToEnd.poll(seconds: 10) { try broker.get(queue: stage.deadLetterQueue) }
         try broker.reject(raw.deliveryTag, requeue: true)
         #expect(raw.properties.messageId == messageId)
         #expect(raw.properties.headers["pulse-attempt"]?.intValue == Int64(stage.retryQueues.count))

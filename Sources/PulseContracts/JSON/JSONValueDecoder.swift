@@ -33,9 +33,12 @@ struct JSONValueDecoder: Decoder {
         SingleValueContainer(decoder: self)
     }
 
-    /// Decodes `T` from this decoder's value; `JSONValue` itself is returned as it is.
+    /// Decodes `T` from this decoder's value. `JSONValue` itself, and objects and arrays of `JSONValue`
+    /// (a prediction row's features), are handed over as they are rather than rebuilt member by member.
     func decodeValue<T: Decodable>(_ type: T.Type) throws -> T {
-        if T.self == JSONValue.self, let tree = value as? T { return tree }
+        if T.self == JSONValue.self { return unsafeBitCast(value, to: T.self) }
+        if T.self == [String: JSONValue].self, case .object(let members) = value { return unsafeBitCast(members, to: T.self) }
+        if T.self == [JSONValue].self, case .array(let items) = value { return unsafeBitCast(items, to: T.self) }
         return try T(from: self)
     }
 

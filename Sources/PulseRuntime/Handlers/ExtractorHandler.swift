@@ -225,11 +225,3 @@ struct DataSourceView: Codable {
     let status: String
     var validation: JSONValue? = nil
 }
-
-enum PostgresArray {
-    /// A text[] literal for values that need quoting (`{"a","b"}`).
-    static func literal(_ values: [String]) -> String {
-        "{" + values.map { "\"" + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }
-            .joined(separator: ",") + "}"
-    }
-}

@@ -31,26 +31,26 @@ public final class ScorerHandler: StageHandler {
             matrix.append(row: loaded.spec.encode { name in FeatureValue(json: row.features[name]) })
         }
         let scores = try loaded.booster.predict(matrix)
+        let ids = EntityID.derivedSeries(.prediction, tenant: envelope.tenantId, messageId: envelope.messageId, timestamp: envelope.timestamp, count: request.rows.count)
         let predictions = request.rows.enumerated().map { index, row in
-            PredictionView(
-                predictionId: EntityID.derived(.prediction, tenant: envelope.tenantId, messageId: envelope.messageId, timestamp: envelope.timestamp, purpose: String(index)),
-                key: row.key, score: Double(scores[index])
-            )
+            PredictionView(predictionId: ids[index], key: row.key, score: Double(scores[index]))
         }
         let body = PredictionBatchView(modelId: model.id, modelName: model.name, modelVersion: model.version, predictions: predictions)
         return try StageOutcome(body: body) { database in
             try database.copyIn("COPY predictions (id, tenant_id, model_id, message_id, row_key, score, inputs) FROM STDIN WITH (FORMAT csv)") { write in
-                var chunk = ""
+                var buffer = TextBuffer()
                 for (index, prediction) in predictions.enumerated() {
-                    let inputs = String(decoding: CanonicalJSON.data(.object(request.rows[index].features)), as: UTF8.self)
-                    chunk += [prediction.predictionId, envelope.tenantId, model.id, envelope.messageId].map(CSVField.quote).joined(separator: ",")
-                    chunk += "," + (prediction.key.map(CSVField.quote) ?? "") + ",\(prediction.score)," + CSVField.quote(inputs) + "\n"
-                    if chunk.utf8.count > 1 << 20 {
-                        try write(Data(chunk.utf8))
-                        chunk = ""
+                    for field in [prediction.predictionId, envelope.tenantId, model.id, envelope.messageId] {
+                        buffer.appendCSVField(field)
+                        buffer.append(byte: UInt8(ascii: ","))
                     }
+                    if let key = prediction.key { buffer.appendCSVField(key) }
+                    buffer.append(",\(prediction.score),")
+                    buffer.appendCSVField(utf8: CanonicalJSON.data(.object(request.rows[index].features)))
+                    buffer.append(byte: UInt8(ascii: "\n"))
+                    if buffer.count > 1 << 20 { try write(buffer.take()) }
                 }
-                if !chunk.isEmpty { try write(Data(chunk.utf8)) }
+                if buffer.count > 0 { try write(buffer.take()) }
             }
         }
     }
@@ -72,13 +72,6 @@ extension FeatureValue {
         case .bool(let flag): self = .bool(flag)
         default: self = .missing
         }
-    }
-}
-
-enum CSVField {
-    /// RFC 4180 quoting, always quoted (PostgreSQL's CSV COPY reads an empty unquoted field as NULL).
-    static func quote(_ text: String) -> String {
-        "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 }
 
