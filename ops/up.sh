@@ -32,7 +32,12 @@ proc_start "$BIN" pulse-gateway "$PULSE_GATEWAY_PORT"
 port=$PULSE_GATEWAY_PORT
 for name in "${PULSE_WORKERS[@]}"; do
     port=$((port + 1))
-    proc_start "$BIN" "$name" "$port"
+    if [[ $name == pulse-scorer ]]; then
+        # Two consuming threads: one request's rows are copied into PostgreSQL while the next is decoded and scored.
+        PULSE_CONSUMERS=${PULSE_SCORER_CONSUMERS:-2} proc_start "$BIN" "$name" "$port"
+    else
+        proc_start "$BIN" "$name" "$port"
+    fi
 done
 
 gateway_ready() {

@@ -43,9 +43,11 @@ public struct EntityID: Sendable, Hashable {
 
     /// True when `text` looks like an id with this prefix (used to reject garbage before a lookup).
     public static func isValid(_ text: String, _ prefix: Prefix) -> Bool {
-        guard text.hasPrefix(prefix.rawValue + "_") else { return false }
-        let rest = text.dropFirst(prefix.rawValue.count + 1)
-        return rest.count == 28 && rest.allSatisfy { $0.isHexDigit && !$0.isUppercase }
+        let head = prefix.rawValue.utf8.count + 1
+        let bytes = text.utf8
+        guard bytes.count == head + 28, text.hasPrefix(prefix.rawValue + "_") else { return false }
+        // Bytes, not Characters: feedback requests check tens of thousands of ids.
+        return bytes.dropFirst(head).allSatisfy { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains($0) }
     }
 
     private static func timePart(_ millis: UInt64) -> String {

@@ -55,17 +55,11 @@ if arguments.contains("--help") || arguments.contains("-h") {
 }
 
 let environment = ProcessInfo.processInfo.environment
-var configuration: RuntimeConfiguration
+let configuration: RuntimeConfiguration
 do {
     configuration = try RuntimeConfiguration(environment: environment, arguments: arguments)
 } catch {
     fail("invalid configuration", error, code: exitCode(for: error))
-}
-// RuntimeConfiguration does not read the listen address yet; the executable does (flag first, then environment).
-if let index = arguments.firstIndex(of: "--http-host"), index + 1 < arguments.count {
-    configuration.httpHost = arguments[index + 1]
-} else if let host = environment["PULSE_HTTP_HOST"], !host.isEmpty {
-    configuration.httpHost = host
 }
 
 let gateway: Gateway

@@ -17,6 +17,8 @@ public struct RuntimeConfiguration: Sendable {
     /// Port of the process's HTTP server (the gateway's API, or a worker's /livez, /readyz, /metrics); 0 = ephemeral.
     public var httpPort: UInt16 = 0
     public var prefetch: UInt16 = 1
+    /// Consuming threads in one worker process, each with its own connections (`PULSE_CONSUMERS`).
+    public var consumers: Int = 1
     /// How long the gateway waits for a worker's reply before answering 202 with a Location to poll.
     public var replyTimeoutSeconds: Double = 120
     public var defaultTenant: String = "default"
@@ -66,11 +68,18 @@ public struct RuntimeConfiguration: Sendable {
             guard let parsed = UInt16(port) else { throw ConfigurationError(message: "PULSE_HTTP_PORT must be a port number, got '\(port)'") }
             httpPort = parsed
         }
+        if let host = values["PULSE_HTTP_HOST"], !host.isEmpty { httpHost = host }
         if let prefetch = values["PULSE_PREFETCH"] {
             guard let parsed = UInt16(prefetch), parsed > 0 else {
                 throw ConfigurationError(message: "PULSE_PREFETCH must be a positive integer, got '\(prefetch)'")
             }
             self.prefetch = parsed
+        }
+        if let consumers = values["PULSE_CONSUMERS"] {
+            guard let parsed = Int(consumers), (1...64).contains(parsed) else {
+                throw ConfigurationError(message: "PULSE_CONSUMERS must be an integer from 1 to 64, got '\(consumers)'")
+            }
+            self.consumers = parsed
         }
         if let timeout = values["PULSE_REPLY_TIMEOUT_SECONDS"] {
             guard let parsed = Double(timeout), parsed > 0 else {

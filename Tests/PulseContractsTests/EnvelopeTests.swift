@@ -116,6 +116,15 @@ struct EnvelopeTests {
         #expect(first.hasPrefix("ext_019c13ec9e00"))
     }
 
+    @Test func idShapesAreChecked() {
+        #expect(EntityID.isValid("pred_0192a3b4c5d6e7f8a9b0c1d2e3f4", .prediction))
+        #expect(!EntityID.isValid("pred_0192A3B4C5D6E7F8A9B0C1D2E3F4", .prediction))   // uppercase hex
+        #expect(!EntityID.isValid("pred_0192a3b4c5d6e7f8a9b0c1d2e3f", .prediction))    // 27 digits
+        #expect(!EntityID.isValid("pred_0192a3b4c5d6e7f8a9b0c1d2e3fg", .prediction))   // not hex
+        #expect(!EntityID.isValid("model_0192a3b4c5d6e7f8a9b0c1d2e3f4", .prediction))  // another kind
+        #expect(!EntityID.isValid("pred_0192a3b4c5d6e7f8a9b0c1d2é3f", .prediction))    // 28 characters, 29 bytes
+    }
+
     @Test func aBatchDerivesTheSameIdsOneByOne() {
         let series = EntityID.derivedSeries(.prediction, tenant: "acme", messageId: "m-1", timestamp: "2026-01-31T12:00:00Z", count: 3)
         let single = (0..<3).map { EntityID.derived(.prediction, tenant: "acme", messageId: "m-1", timestamp: "2026-01-31T12:00:00Z", purpose: String($0)) }

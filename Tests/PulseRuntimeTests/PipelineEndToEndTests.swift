@@ -122,9 +122,16 @@ struct PipelineEndToEndTests {
             }
             return ["key": row["flight_id"] ?? "", "features": features]
         }
-        let scored = try client.send("POST", "/predictions", headers: headers, body: try EndToEnd.json(["modelName": "late_arrival", "rows": rows]))
-        #expect(scored.status == 200, "\(scored.text.prefix(500))")
-        let predictions = try #require(try scored.json()["predictions"] as? [[String: Any]])
+        // Two requests at once, so both of the scorer's consuming threads have work.
+        let pending = try [rows[..<200], rows[200...]].map { half in
+            client.sendInBackground("POST", "/predictions", headers: headers, body: try EndToEnd.json(["modelName": "late_arrival", "rows": Array(half)]))
+        }
+        var predictions: [[String: Any]] = []
+        for request in pending {
+            let scored = try request.wait()
+            #expect(scored.status == 200, "\(scored.text.prefix(500))")
+            predictions += try #require(try scored.json()["predictions"] as? [[String: Any]])
+        }
         #expect(predictions.count == 400)
         let outcomes = Dictionary(uniqueKeysWithValues: february.rows.map { ($0["flight_id"] ?? "", $0["is_late"] == "t" ? 1 : 0) })
         let items = predictions.map { ["predictionId": $0["predictionId"] ?? "", "outcome": outcomes[$0["key"] as? String ?? ""] ?? 0] }
@@ -231,7 +238,12 @@ final class WorkerPool: Sendable {
         hosts = (handlers ?? [
             ExtractorHandler() as any StageHandler, SnapshotterHandler(), TrainerHandler(), EvaluatorHandler(), PromoterHandler(),
             ScorerHandler(), DriftMonitorHandler(),
-        ]).map { WorkerHost(configuration: configuration, handler: $0) }
+        ]).map { handler in
+            // The scorer runs two consuming threads, as ops/up.sh starts it.
+            var configuration = configuration
+            if handler.stage == .scorer { configuration.consumers = 2 }
+            return WorkerHost(configuration: configuration, handler: handler)
+        }
         for host in hosts {
             Thread { [self] in
                 try? host.run()

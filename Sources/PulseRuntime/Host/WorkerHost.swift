@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import PulseContracts
 import PulseCore
@@ -14,7 +15,8 @@ public final class WorkerHost: Sendable {
     public let configuration: RuntimeConfiguration
     public let handler: any StageHandler
     private let stopRequested = Atomic<Bool>(false)
-    private let ready = Atomic<Bool>(false)
+    /// Consuming threads whose session is connected; the host is ready when all of them are.
+    private let connectedSessions = Atomic<Int>(0)
     private let metrics = MetricsRegistry(version: PulseVersion.current)
     private let logger: Logger
 
@@ -24,12 +26,14 @@ public final class WorkerHost: Sendable {
         logger = Logger(label: "pulse-\(handler.stage.rawValue)", metadata: ["pulse.stage": handler.stage.rawValue])
     }
 
-    /// Asks `run()` to finish the message in hand and return.
+    /// Asks `run()` to finish the messages in hand and return.
     public func requestStop() { stopRequested.store(true, ordering: .relaxed) }
 
-    public var isReady: Bool { ready.load(ordering: .relaxed) }
+    public var isReady: Bool { connectedSessions.load(ordering: .relaxed) == configuration.consumers }
 
-    /// Blocks until `requestStop()`. Broker or database outages are retried with backoff.
+    /// Blocks until `requestStop()`. Runs `configuration.consumers` consuming threads (this one and more), each
+    /// with its own broker and database connections; outages are retried with backoff. A fatal error on any
+    /// thread stops them all and is rethrown.
     public func run() throws {
         let topology = try RuntimeTopology.load(configuration)
         let stage = try topology.stage(named: handler.stage.rawValue)
@@ -37,25 +41,57 @@ public final class WorkerHost: Sendable {
         let sealer = try SecretSealer.loadKeyFile(configuration.masterKeyFile, keyId: configuration.masterKeyId)
         let health = try startHealthServer()
         defer { health?.stop() }
-        logger.info("worker starting", ["pulse.queue": stage.queue, "pulse.http_port": String(health?.port ?? 0)])
+        logger.info("worker starting", [
+            "pulse.queue": stage.queue, "pulse.http_port": String(health?.port ?? 0), "pulse.consumers": String(configuration.consumers),
+        ])
 
+        let fatal = Mutex<(any Error)?>(nil)
+        let others = DispatchGroup()
+        for index in 1..<max(configuration.consumers, 1) {
+            others.enter()
+            let thread = Thread { [self] in
+                defer { others.leave() }
+                do {
+                    try consumeUntilStopped(topology: topology, stage: stage, objects: objects, sealer: sealer)
+                } catch {
+                    fatal.withLock { $0 = $0 ?? error }
+                    requestStop()
+                }
+            }
+            thread.name = "pulse-\(stage.name)-consumer-\(index)"
+            thread.start()
+        }
+        do {
+            try consumeUntilStopped(topology: topology, stage: stage, objects: objects, sealer: sealer)
+        } catch {
+            fatal.withLock { $0 = $0 ?? error }
+            requestStop()
+        }
+        others.wait()
+        if let error = fatal.withLock({ $0 }) { throw error }
+        logger.info("worker stopped")
+    }
+
+    /// One consuming thread: a session, reconnected with backoff after outages, until `requestStop()`.
+    private func consumeUntilStopped(topology: Topology, stage: Topology.Stage, objects: FileObjectStore, sealer: SecretSealer) throws {
         var backoff = 0.5
         while !stopRequested.load(ordering: .relaxed) {
+            var connected = false
             do {
                 let session = try Session(configuration: configuration, topology: topology, stage: stage, objects: objects, sealer: sealer)
                 defer { session.close() }
-                ready.store(true, ordering: .relaxed)
+                connectedSessions.add(1, ordering: .relaxed)
+                connected = true
+                defer { connectedSessions.subtract(1, ordering: .relaxed) }
                 backoff = 0.5
                 try consume(session)
             } catch {
-                ready.store(false, ordering: .relaxed)
                 if Dispositions.of(error) == .fatal { throw error }
-                logger.warning("connection lost; reconnecting", ["error": "\(error)", "pulse.backoff_seconds": String(backoff)])
+                logger.warning("connection lost; reconnecting", ["error": "\(error)", "pulse.backoff_seconds": String(backoff), "pulse.was_connected": String(connected)])
                 Thread.sleep(forTimeInterval: backoff)
                 backoff = min(backoff * 2, 15)
             }
         }
-        logger.info("worker stopped")
     }
 
     private func consume(_ session: Session) throws {

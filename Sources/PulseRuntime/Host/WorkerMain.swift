@@ -44,7 +44,9 @@ public enum WorkerMain {
           PULSE_MASTER_KEY_FILE   file with the 64-hex-digit AES-256 master key
           PULSE_TOPOLOGY          Topology/pulse.json
           PULSE_HTTP_PORT         port for /livez, /readyz, /metrics (default: none)
-          PULSE_PREFETCH          unacknowledged messages at once (default 1)
+          PULSE_HTTP_HOST         address they listen on (default 127.0.0.1; 0.0.0.0 in a container)
+          PULSE_PREFETCH          unacknowledged messages at once, per consumer (default 1)
+          PULSE_CONSUMERS         consuming threads, each with its own connections (default 1)
           PULSE_LOG_LEVEL         debug | info | warning | error (default info)
 
         Exit codes: 0 stopped on SIGTERM/SIGINT, 69 broker or database unavailable, 78 configuration, 1 other.
