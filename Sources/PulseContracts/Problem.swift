@@ -124,6 +124,7 @@ public struct Problem: Error, Codable, Sendable, Equatable, CustomStringConverti
 }
 
 /// Thrown by payload validation to point at a field (used in `validate()` implementations).
-public func require(_ condition: Bool, _ pointer: String, _ detail: String) throws(Problem) {
-    if !condition { throw Problem.invalidField(pointer: pointer, detail: detail) }
+/// The pointer and detail are built only on failure (a request's items are checked one by one).
+public func require(_ condition: Bool, _ pointer: @autoclosure () -> String, _ detail: @autoclosure () -> String) throws(Problem) {
+    if !condition { throw Problem.invalidField(pointer: pointer(), detail: detail()) }
 }
