@@ -140,6 +140,18 @@ struct PipelineEndToEndTests {
         #expect(recorded["recorded"] as? Int == 400)
         #expect(duplicate["recorded"] as? Int == 0)
         #expect(duplicate["duplicates"] as? Int == 10)
+        // Feedback for a prediction that does not exist, or that is another tenant's, names the item and records nothing.
+        let unknownId = EntityID.random(.prediction)
+        let unknown = try client.send("POST", "/feedback", headers: headers, body: try EndToEnd.json(["items": [
+            items[0], ["predictionId": unknownId, "outcome": 1],
+        ]]))
+        #expect(unknown.status == 404, "\(unknown.text)")
+        #expect(unknown.text.contains("/payload/items/1/predictionId"))
+        let otherTenant = try client.send("POST", "/feedback", headers: ["Pulse-Tenant": tenant + "-other"], body: try EndToEnd.json(["items": [items[0]]]))
+        #expect(otherTenant.status == 404, "\(otherTenant.text)")
+        try fixture.withDatabase { (database: PostgresConnection) throws in
+            #expect(try database.execute("SELECT count(*) AS n FROM feedback WHERE tenant_id LIKE $1", [tenant + "%"]).rows[0].int("n") == 400)
+        }
 
         // 6. Drift, the retraining decision, and a retraining run through the event chain.
         let drift = try client.send("POST", "/drift/detect", headers: headers, body: #"{"modelName":"late_arrival","windowSize":400}"#)

@@ -33,12 +33,18 @@ public struct DriftMonitorHandler: StageHandler {
 
     private func feedback(_ request: RecordFeedback, _ envelope: Envelope, _ context: StageContext) throws -> StageOutcome {
         let ids = request.items.map(\.predictionId)
-        let known = try context.database.execute(
-            "SELECT id FROM predictions WHERE tenant_id = $1 AND id = ANY($2::text[])", [envelope.tenantId, PostgresArray.literal(ids)]
+        // Only the first unknown (or another tenant's) prediction comes back, not every known id.
+        let unknown = try context.database.execute(
+            """
+            SELECT u.i - 1 AS index FROM unnest($2::text[]) WITH ORDINALITY AS u(id, i)
+            WHERE NOT EXISTS (SELECT 1 FROM predictions p WHERE p.id = u.id AND p.tenant_id = $1)
+            ORDER BY u.i LIMIT 1
+            """,
+            [envelope.tenantId, PostgresArray.literal(ids)]
         )
-        let knownIds = Set(known.rows.compactMap { $0["id"] })
-        if let missing = ids.firstIndex(where: { !knownIds.contains($0) }) {
-            throw Problem.notFound("prediction \(ids[missing])", pointer: "/payload/items/\(missing)/predictionId")
+        if let row = unknown.rows.first {
+            let index = try row.int("index")
+            throw Problem.notFound("prediction \(ids[index])", pointer: "/payload/items/\(index)/predictionId")
         }
         // The last outcome given for a prediction in one request wins; earlier feedback for it is kept, not counted twice.
         var outcomes: [String: Double] = [:]

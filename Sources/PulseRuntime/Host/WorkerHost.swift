@@ -119,7 +119,8 @@ public final class WorkerHost: Sendable {
         let envelope: Envelope
         do {
             envelope = try Envelope.decode(delivery.body)
-            _ = try OperationCatalog.validate(envelope)
+            // Name and kind here; the handler's `payload(as:)` decodes and validates the payload (once).
+            _ = try OperationCatalog.resolve(envelope)
             guard handler.accepts.contains(envelope.name) else {
                 throw Problem.invalidField(pointer: "/name", detail: "the \(handler.stage.rawValue) stage does not handle \(envelope.name)")
             }
