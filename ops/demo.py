@@ -41,9 +41,25 @@ def call(method, path, body=None, expect=(200, 201, 202)):
     except urllib.error.HTTPError as error:
         status, text = error.code, error.read()
     payload = json.loads(text) if text else None
+    if status == 202 and isinstance(payload, dict) and payload.get("status") == "accepted":
+        return follow(payload["messageId"], f"{method} {path}", expect)
     if status not in expect:
         sys.exit(f"\n{method} {path} answered {status}:\n{json.dumps(payload, indent=2)}")
     return payload
+
+
+def follow(message_id, what, expect, seconds=600):
+    """A 202 means the gateway stopped waiting, not that the work stopped: poll until the worker's reply is stored."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        document = call("GET", f"/operations/{message_id}", expect=(200, 404))
+        if document.get("status") == "processed":
+            reply = document["reply"]
+            if reply["status"] not in expect:
+                sys.exit(f"\n{what} answered {reply['status']}:\n{json.dumps(reply.get('problem'), indent=2)}")
+            return reply.get("body")
+        time.sleep(0.5)
+    sys.exit(f"\n{what}: no reply for message {message_id} within {seconds} s")
 
 
 class Step:

@@ -33,11 +33,14 @@ public struct DriftMonitorHandler: StageHandler {
 
     private func feedback(_ request: RecordFeedback, _ envelope: Envelope, _ context: StageContext) throws -> StageOutcome {
         let ids = request.items.map(\.predictionId)
-        // Only the first unknown (or another tenant's) prediction comes back, not every known id.
+        // Only the first unknown (or another tenant's) prediction comes back, not every known id. The join is on the
+        // id alone, so only the primary key can serve it: with `tenant_id` in the join, stale statistics right after
+        // a large batch of predictions made the planner probe the tenant index once per item (minutes).
         let unknown = try context.database.execute(
             """
             SELECT u.i - 1 AS index FROM unnest($2::text[]) WITH ORDINALITY AS u(id, i)
-            WHERE NOT EXISTS (SELECT 1 FROM predictions p WHERE p.id = u.id AND p.tenant_id = $1)
+            LEFT JOIN predictions p ON p.id = u.id
+            WHERE p.tenant_id IS DISTINCT FROM $1
             ORDER BY u.i LIMIT 1
             """,
             [envelope.tenantId, PostgresArray.literal(ids)]
