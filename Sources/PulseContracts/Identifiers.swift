@@ -20,18 +20,23 @@ public struct EntityID: Sendable, Hashable {
 
     /// Derived from a message: the same tenant, message id and purpose always give the same id.
     public static func derived(_ prefix: Prefix, tenant: String, messageId: String, timestamp: String, purpose: String = "") -> String {
-        let millis = Timestamp.parse(timestamp).map { UInt64(max(0, $0.timeIntervalSince1970 * 1000)) } ?? 0
-        let digest = SHA256.hex(of: "\(tenant)\u{1f}\(messageId)\u{1f}\(prefix.rawValue)\u{1f}\(purpose)")
-        return "\(prefix.rawValue)_\(timePart(millis))\(digest.prefix(16))"
+        head(prefix, timestamp: timestamp) + derivedPart(prefix, tenant: tenant, messageId: messageId, purpose: purpose)
     }
 
     /// `count` derived ids whose purposes are "0", "1", … (one per row of a batch): the timestamp is parsed once.
     public static func derivedSeries(_ prefix: Prefix, tenant: String, messageId: String, timestamp: String, count: Int) -> [String] {
+        let head = head(prefix, timestamp: timestamp)
+        return (0..<count).map { head + derivedPart(prefix, tenant: tenant, messageId: messageId, purpose: String($0)) }
+    }
+
+    /// The prefix and the time part of the message's timestamp.
+    private static func head(_ prefix: Prefix, timestamp: String) -> String {
         let millis = Timestamp.parse(timestamp).map { UInt64(max(0, $0.timeIntervalSince1970 * 1000)) } ?? 0
-        let head = "\(prefix.rawValue)_\(timePart(millis))"
-        return (0..<count).map { index in
-            head + SHA256.hex(of: "\(tenant)\u{1f}\(messageId)\u{1f}\(prefix.rawValue)\u{1f}\(index)").prefix(16)
-        }
+        return "\(prefix.rawValue)_\(timePart(millis))"
+    }
+
+    private static func derivedPart(_ prefix: Prefix, tenant: String, messageId: String, purpose: String) -> Substring {
+        SHA256.hex(of: "\(tenant)\u{1f}\(messageId)\u{1f}\(prefix.rawValue)\u{1f}\(purpose)").prefix(16)
     }
 
     /// A fresh random id.

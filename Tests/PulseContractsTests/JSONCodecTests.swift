@@ -71,6 +71,18 @@ struct JSONCodecTests {
         }
     }
 
+    /// Valid JSON, but PostgreSQL's text and jsonb cannot store U+0000, so it is refused at the door (a raw
+    /// 0x00 byte is already refused as an unescaped control character).
+    @Test func theNullCharacterIsRefusedWithAReason() {
+        do {
+            _ = try parse(#"{"key": "a\u0000b"}"#)
+            Issue.record("expected \\u0000 to be refused")
+        } catch {
+            #expect(error.status == 400)
+            #expect(error.detail.contains("PostgreSQL cannot store it"), "\(error.detail)")
+        }
+    }
+
     @Test func invalidUTF8IsRefused() {
         #expect(throws: Problem.self) { try JSONValue.parse(Data([0x22, 0xC3, 0x28, 0x22])) }
     }

@@ -167,6 +167,9 @@ struct JSONParser {
             } else if (0xDC00..<0xE000).contains(scalar) {
                 throw failure("unpaired UTF-16 surrogate in a \\u escape")
             }
+            // PostgreSQL's text and jsonb cannot hold U+0000: refuse it here with a clear error rather than
+            // fail later in a worker's COPY.
+            guard scalar != 0 else { throw failure("\\u0000 is not accepted (PostgreSQL cannot store it)") }
             guard let unicode = Unicode.Scalar(scalar) else { throw failure("invalid \\u escape") }
             utf8.append(contentsOf: UTF8.encode(unicode)!)
         default:
