@@ -8,10 +8,14 @@ public struct Envelope: Codable, Sendable, Equatable {
         public var correlationId: String?
         public var causationId: String?
         public var traceparent: String?
-        public init(correlationId: String? = nil, causationId: String? = nil, traceparent: String? = nil) {
+        /// SHA-256 of the request as its producer sent it (`IdempotentRequest.hash`), set by whoever saw it in
+        /// clear before secrets were sealed; a worker computes it itself when it is absent.
+        public var requestHash: String?
+        public init(correlationId: String? = nil, causationId: String? = nil, traceparent: String? = nil, requestHash: String? = nil) {
             self.correlationId = correlationId
             self.causationId = causationId
             self.traceparent = traceparent
+            self.requestHash = requestHash
         }
     }
 
@@ -77,6 +81,9 @@ public struct Envelope: Codable, Sendable, Equatable {
         check(TenantID.isValid(tenantId), "/tenantId", "must be 1-64 characters of lowercase letters, digits, '-' or '_'")
         if let key = idempotencyKey {
             check(Identifier.isSafe(key, maxLength: 200), "/idempotencyKey", "must be 1-200 characters of letters, digits, '-', '_', '.', ':'")
+        }
+        if let hash = metadata.requestHash {
+            check(IdempotentRequest.isHash(hash), "/metadata/requestHash", "must be 'sha256:' followed by 64 lowercase hex digits")
         }
         if !errors.isEmpty { throw Problem.invalidFields(errors) }
     }

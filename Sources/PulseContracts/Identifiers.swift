@@ -63,9 +63,4 @@ public struct EntityID: Sendable, Hashable {
 
 public enum MessageID {
     public static func make() -> String { EntityID.random(.message) }
-
-    /// A producer's idempotency key becomes the message id, so the broker-side inbox deduplicates it.
-    public static func fromIdempotencyKey(_ key: String, tenant: String) -> String {
-        "msg_idem_" + SHA256.hex(of: "\(tenant)\u{1f}\(key)").prefix(32)
-    }
 }

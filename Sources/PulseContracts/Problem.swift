@@ -84,6 +84,23 @@ public struct Problem: Error, Codable, Sendable, Equatable, CustomStringConverti
         Problem(type: base + "unavailable", title: "Service unavailable", status: 503, detail: detail)
     }
 
+    /// The same idempotency key came with a different request (RFC draft-ietf-httpapi-idempotency-key-header: 422).
+    public static func idempotencyKeyReused(_ key: String, storedHash: String, requestHash: String) -> Problem {
+        let detail = "Idempotency-Key '\(key)' was already used for a different request: the first request hashed to \(storedHash), this one to \(requestHash)"
+        return Problem(
+            type: base + "idempotency-key-reused", title: "Idempotency key reused", status: 422, detail: detail,
+            errors: [FieldError(pointer: "/idempotencyKey", detail: detail)]
+        )
+    }
+
+    /// A request with this idempotency key is still being handled (409; retry later or poll the operation).
+    public static func idempotencyKeyInFlight(_ key: String, messageId: String) -> Problem {
+        Problem(
+            type: base + "idempotency-key-in-flight", title: "Request in flight", status: 409,
+            detail: "a request with Idempotency-Key '\(key)' is still in flight (message \(messageId)); retry later or poll /operations/\(messageId)"
+        )
+    }
+
     public static func internalError(_ detail: String = "an internal error occurred") -> Problem {
         Problem(type: base + "internal", title: "Internal error", status: 500, detail: detail)
     }

@@ -22,6 +22,8 @@ public struct RuntimeConfiguration: Sendable {
     /// How long the gateway waits for a worker's reply before answering 202 with a Location to poll.
     public var replyTimeoutSeconds: Double = 120
     public var defaultTenant: String = "default"
+    /// How long idempotency keys are kept after their last change (`PULSE_IDEMPOTENCY_KEY_HOURS`, at least 24).
+    public var idempotencyKeyHours: Int = 24
 
     public init(databaseURL: String, amqpURL: String, objectStoreRoot: URL, masterKeyFile: URL, topologyFile: URL) {
         self.databaseURL = databaseURL
@@ -86,6 +88,12 @@ public struct RuntimeConfiguration: Sendable {
                 throw ConfigurationError(message: "PULSE_REPLY_TIMEOUT_SECONDS must be a positive number, got '\(timeout)'")
             }
             replyTimeoutSeconds = parsed
+        }
+        if let hours = values["PULSE_IDEMPOTENCY_KEY_HOURS"] {
+            guard let parsed = Int(hours), (24...8_760).contains(parsed) else {
+                throw ConfigurationError(message: "PULSE_IDEMPOTENCY_KEY_HOURS must be an integer from 24 to 8760, got '\(hours)'")
+            }
+            idempotencyKeyHours = parsed
         }
         if let keyId = values["PULSE_MASTER_KEY_ID"] { masterKeyId = keyId }
         if let prefix = values["PULSE_TOPOLOGY_PREFIX"] { topologyPrefix = prefix }

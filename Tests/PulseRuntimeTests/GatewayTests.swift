@@ -164,15 +164,36 @@ final class GatewayTests {
         #expect(delivery.properties.messageId == messageId)
     }
 
-    @Test func idempotencyKeyGivesTheSameMessageIdTwice() throws {
-        let headers = ["Prefer": "respond-async", "Idempotency-Key": "order-42", "Pulse-Tenant": "acme"]
+    /// No worker runs here, so the first request stays in flight: the same request again is 409, a different
+    /// request under the key is 422 naming both hashes, and another tenant's key is its own.
+    @Test func idempotencyKeyInFlightIs409AndAnotherRequestIs422() throws {
+        // Fresh key and tenants: the test database outlives a run, and keys are kept for 24 hours.
+        let run = String(UInt64.random(in: 0...UInt64.max), radix: 36)
+        let headers = ["Prefer": "respond-async", "Idempotency-Key": "order-\(run)", "Pulse-Tenant": "acme-\(run)"]
         let first = try client.send("POST", "/datasources", headers: headers, body: registrationPayload)
-        let second = try client.send("POST", "/datasources", headers: headers, body: registrationPayload)
-        let other = try client.send("POST", "/datasources", headers: ["Prefer": "respond-async", "Pulse-Tenant": "acme"], body: registrationPayload)
+        #expect(first.status == 202)
         let firstId = try #require(try first.json()["messageId"] as? String)
-        #expect(firstId == MessageID.fromIdempotencyKey("order-42", tenant: "acme"))
-        #expect(try second.json()["messageId"] as? String == firstId)
-        #expect(try other.json()["messageId"] as? String != firstId)
+
+        let again = try client.send("POST", "/datasources", headers: headers, body: registrationPayload)
+        #expect(again.status == 409)
+        #expect(again.header("Location") == "/operations/\(firstId)")
+        #expect(again.header("Retry-After") == "1")
+        #expect(try again.json()["type"] as? String == "https://pulse.dev/problems/idempotency-key-in-flight")
+
+        // Request hashes: SHA-256 of {"name": operation, "payload": payload} with sorted keys and no spaces,
+        // computed with Python's json.dumps(sort_keys=True, separators=(",", ":")) and hashlib.
+        let different = try client.send(
+            "POST", "/datasources", headers: headers,
+            body: registrationPayload.replacingOccurrences(of: #""name":"flights""#, with: #""name":"flights-2""#)
+        )
+        #expect(different.status == 422)
+        let detail = try #require(try different.json()["detail"] as? String)
+        #expect(detail.contains("sha256:a50f7505b0cd4dd1e75fa748c1b18a64f0a4b5c586ea6d1d92be28ad692476d0"), "\(detail)")
+        #expect(detail.contains("sha256:76140631c57195feb6b7caf1b2e5824372005080f34aadfec4d626a28296671d"), "\(detail)")
+
+        let otherTenant = try client.send("POST", "/datasources", headers: headers.merging(["Pulse-Tenant": "globex-\(run)"]) { $1 }, body: registrationPayload)
+        #expect(otherTenant.status == 202)
+        #expect(try otherTenant.json()["messageId"] as? String != firstId)
     }
 
     @Test func noReplyWithinTheTimeoutAnswers202() throws {

@@ -63,18 +63,21 @@ final class CommandBus: Sendable {
         replyHealthy.load(ordering: .acquiring) && publishing.withLock { $0.connection.isOpen }
     }
 
-    /// Publishes `envelope` (AMQP `correlation_id` = its message id); with a `timeout`, blocks until its reply
-    /// arrives (nil when none came in time, or the bus is closing).
+    /// Publishes `envelope` (AMQP `correlation_id` = its message id) and calls `published` once the broker has
+    /// confirmed it; with a `timeout`, then blocks until its reply arrives (nil when none came in time, or the bus
+    /// is closing).
     /// - Throws: `MessagingError` when the broker refuses or cannot be reached (`.unroutable`: no stage queue
-    ///   is bound for the operation).
-    func send(_ envelope: Envelope, timeout: Double?) throws -> Reply? {
+    ///   is bound for the operation), or what `published` throws.
+    func send(_ envelope: Envelope, timeout: Double?, published: () throws -> Void = {}) throws -> Reply? {
         guard let timeout else {
             try publish(envelope)
+            try published()
             return nil
         }
         let waiter = waiters.register(envelope.messageId)
         do {
             try publish(envelope)
+            try published()
         } catch {
             waiters.cancel(waiter)
             throw error

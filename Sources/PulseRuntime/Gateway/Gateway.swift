@@ -64,7 +64,8 @@ public final class Gateway: Sendable {
         }
         let routes = GatewayRoutes(
             bus: bus, pool: pool, metrics: metrics, logger: logger, defaultTenant: configuration.defaultTenant,
-            replyTimeoutSeconds: configuration.replyTimeoutSeconds, sealer: sealer
+            replyTimeoutSeconds: configuration.replyTimeoutSeconds, sealer: sealer,
+            idempotencyKeyHours: configuration.idempotencyKeyHours
         )
         let router = Router()
         routes.install(on: router)

@@ -16,13 +16,15 @@ struct GatewayRoutes: Sendable {
     let replyTimeoutSeconds: Double
     /// Seals datasource connection configs before they go on the broker.
     let sealer: SecretSealer
+    let keys: IdempotencyKeys
     private let readModel = ReadModel()
 
     init(
         bus: CommandBus, pool: ConnectionPool, metrics: MetricsRegistry, logger: Logger, defaultTenant: String,
-        replyTimeoutSeconds: Double, sealer: SecretSealer
+        replyTimeoutSeconds: Double, sealer: SecretSealer, idempotencyKeyHours: Int
     ) {
         self.bus = bus
+        keys = IdempotencyKeys(retentionHours: idempotencyKeyHours)
         self.sealer = sealer
         self.pool = pool
         self.metrics = metrics
@@ -88,12 +90,61 @@ struct GatewayRoutes: Sendable {
     /// Builds and validates the envelope, publishes it and answers with the worker's reply (or 202).
     func mutation(_ name: String, body: JSONValue, _ request: HTTPRequest) throws -> HTTPResponse {
         let descriptor = try Self.descriptor(name, kind: .mutation)
-        let validated = try makeEnvelope(descriptor, body: body, request)
+        var validated = try makeEnvelope(descriptor, body: body, request)
         _ = try OperationCatalog.validate(validated)
+        guard let key = validated.idempotencyKey else { return try publish(validated, request) }
+
+        // The request hash covers the payload as the client sent it, before its secrets are sealed.
+        let requestHash = IdempotentRequest.hash(name: validated.name, payload: validated.payload)
+        validated.metadata.requestHash = requestHash
+        let tenant = validated.tenantId
+        let claim = try pool.withConnection {
+            try keys.claim(tenant: tenant, key: key, operation: validated.name, requestHash: requestHash, messageId: validated.messageId, on: $0)
+        }
+        switch claim {
+        case .claimed(let messageId):
+            validated.messageId = messageId
+            return try publish(validated, request) { published in
+                try pool.withConnection { database in
+                    published
+                        ? try keys.markPublished(tenant: tenant, key: key, messageId: messageId, on: database)
+                        : try keys.releaseClaim(tenant: tenant, key: key, messageId: messageId, on: database)
+                }
+            }
+        case .completed(let reply, let messageId):
+            return Self.response(to: reply, messageId: messageId, extraHeaders: ["Idempotent-Replayed": "true"])
+        case .inFlight(let messageId):
+            return Self.problem(
+                Problem.idempotencyKeyInFlight(key, messageId: messageId),
+                headers: ["Retry-After": "1", "Location": "/operations/\(messageId)", "Pulse-Message-Id": messageId]
+            )
+        case .mismatch(let storedHash):
+            throw Problem.idempotencyKeyReused(key, storedHash: storedHash, requestHash: requestHash)
+        }
+    }
+
+    /// Seals the envelope's secrets, publishes it and answers with the worker's reply (or 202). `settle` hears
+    /// whether the broker confirmed the publish (an idempotency claim is marked or released).
+    private func publish(_ validated: Envelope, _ request: HTTPRequest, settle: ((Bool) throws -> Void)? = nil) throws -> HTTPResponse {
         let envelope = try TransitSealing.sealingSecrets(of: validated, with: sealer)
         let waitSeconds: Double? = Self.prefersAsync(request) ? nil : replyTimeoutSeconds
-        guard let reply = try bus.send(envelope, timeout: waitSeconds) else { return Self.accepted(envelope.messageId) }
-        let headers = ["Pulse-Message-Id": envelope.messageId]
+        let reply: Reply?
+        var confirmed = false
+        do {
+            reply = try bus.send(envelope, timeout: waitSeconds) {
+                confirmed = true
+                try settle?(true)
+            }
+        } catch {
+            if !confirmed { try? settle?(false) }
+            throw error
+        }
+        guard let reply else { return Self.accepted(envelope.messageId) }
+        return Self.response(to: reply, messageId: envelope.messageId)
+    }
+
+    private static func response(to reply: Reply, messageId: String, extraHeaders: [String: String] = [:]) -> HTTPResponse {
+        let headers = extraHeaders.merging(["Pulse-Message-Id": messageId]) { $1 }
         if let problem = reply.problem { return Self.problem(problem, headers: headers) }
         return .json(CanonicalJSON.data(reply.body ?? .object([:])), status: reply.status, headers: headers)
     }
@@ -117,16 +168,13 @@ struct GatewayRoutes: Sendable {
                 errors.append(.init(pointer: "/idempotencyKey", detail: "differs from the Idempotency-Key header"))
             }
             if !errors.isEmpty { throw Problem.invalidFields(errors) }
-            if let key = keyHeader ?? envelope.idempotencyKey {
-                envelope.idempotencyKey = key
-                envelope.messageId = MessageID.fromIdempotencyKey(key, tenant: envelope.tenantId)
-            }
+            if let keyHeader { envelope.idempotencyKey = keyHeader }
             if envelope.metadata.traceparent == nil { envelope.metadata.traceparent = traceparent }
         } else {
             let tenant = try tenant(of: request)
             envelope = Envelope(
                 kind: descriptor.kind, name: descriptor.name, version: OperationNaming.version(of: descriptor.name) ?? 1,
-                messageId: keyHeader.map { MessageID.fromIdempotencyKey($0, tenant: tenant) } ?? MessageID.make(),
+                messageId: MessageID.make(),
                 timestamp: Date(), idempotencyKey: keyHeader, tenantId: tenant, payload: body,
                 metadata: Envelope.Metadata(traceparent: traceparent)
             )

@@ -14,6 +14,7 @@ final class Session {
     let sealer: SecretSealer
     let outbox: Outbox
     let inbox: Inbox
+    let keys: IdempotencyKeys
     private let consumerConnection: AMQPConnection
     private let publisherConnection: AMQPConnection
 
@@ -30,6 +31,7 @@ final class Session {
         consumer = try Consumer(connection: consumerConnection, queue: stage.queue, prefetch: configuration.prefetch)
         outbox = Outbox(eventExchange: topology.eventExchange)
         inbox = Inbox(consumer: stage.name)
+        keys = IdempotencyKeys(retentionHours: configuration.idempotencyKeyHours)
     }
 
     func close() {

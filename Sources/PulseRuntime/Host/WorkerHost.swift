@@ -96,6 +96,7 @@ public final class WorkerHost: Sendable {
 
     private func consume(_ session: Session) throws {
         var lastSweep = Date()
+        var lastKeyPurge = Date.distantPast
         while !stopRequested.load(ordering: .relaxed) {
             if let delivery = try session.consumer.next(timeout: 1.0) {
                 let started = Date()
@@ -109,6 +110,11 @@ public final class WorkerHost: Sendable {
                 // Publishes events whose worker crashed between commit and publish.
                 try session.outbox.publishPending(database: session.database, publisher: session.publisher, olderThanSeconds: 5)
                 lastSweep = Date()
+            }
+            if Date().timeIntervalSince(lastKeyPurge) > 600 {
+                let purged = try session.keys.purgeExpired(on: session.database)
+                if purged > 0 { logger.info("expired idempotency keys deleted", ["pulse.keys": String(purged)]) }
+                lastKeyPurge = Date()
             }
         }
     }
@@ -140,6 +146,22 @@ public final class WorkerHost: Sendable {
             try session.consumer.ack(delivery)
             return "duplicate"
         }
+        let key = envelope.idempotencyKey.map { KeyedRequest(key: $0, requestHash: IdempotentRequest.hash(of: envelope)) }
+        if let key {
+            switch try session.keys.admit(envelope, key: key.key, requestHash: key.requestHash, on: session.database) {
+            case .proceed:
+                break
+            case .replay(let reply):
+                log.info("idempotency key answered before under another message id; replaying its reply")
+                try session.reply(reply, to: delivery)
+                try session.consumer.ack(delivery)
+                return "duplicate"
+            case .reject(let problem):
+                // Not this message's key to complete: no `envelope`.
+                try reject(delivery, problem: problem, session: session, envelope: nil)
+                return "rejected"
+            }
+        }
 
         let context = StageContext(database: session.database, objects: session.objects, sealer: session.sealer, attempt: attempt, logger: log)
         let outcome: StageOutcome
@@ -158,6 +180,9 @@ public final class WorkerHost: Sendable {
         do {
             firstTime = try session.database.withTransaction { database in
                 guard try session.inbox.record(envelope, reply: outcome.reply, on: database) else { return false }
+                if let key, try !session.keys.complete(envelope, key: key.key, requestHash: key.requestHash, reply: outcome.reply, on: database) {
+                    throw Problem.conflict("another message with Idempotency-Key '\(key.key)' committed first")
+                }
                 try outcome.commit(database)
                 try session.outbox.insert(events, on: database)
                 return true
@@ -182,6 +207,10 @@ public final class WorkerHost: Sendable {
     /// Bad input: answer the requester with the problem; a message nobody waits for goes to the DLQ with the reason.
     private func reject(_ delivery: Delivery, problem error: any Error, session: Session, envelope: Envelope?) throws {
         let problem = error as? Problem ?? Problem.internalError("\(error)")
+        if let envelope, let key = envelope.idempotencyKey {
+            // The key's answer is this problem: a retry of the same request gets it again instead of 409 forever.
+            _ = try session.keys.complete(envelope, key: key, requestHash: IdempotentRequest.hash(of: envelope), reply: Reply(problem: problem), on: session.database)
+        }
         if delivery.properties.replyTo != nil {
             try session.reply(Reply(problem: problem), to: delivery)
         } else {
@@ -199,7 +228,12 @@ public final class WorkerHost: Sendable {
             try session.consumer.ack(delivery)
             return "retried"
         }
+        let failureReply = Reply(problem: Problem.internalError("the \(handler.stage.rawValue) stage failed: \(reason)"))
         let failureEvents = try session.database.withTransaction { database in
+            if let key = envelope.idempotencyKey {
+                // A replay from the dead-letter queue (same message id) overwrites this answer when it succeeds.
+                _ = try session.keys.complete(envelope, key: key, requestHash: IdempotentRequest.hash(of: envelope), reply: failureReply, on: database)
+            }
             let events = try handler.recordFailure(envelope, reason: reason, context: context)
             let envelopes = session.outbox.envelopes(for: events, causedBy: envelope)
             try session.outbox.insert(envelopes, on: database)
@@ -207,9 +241,7 @@ public final class WorkerHost: Sendable {
         }
         if !failureEvents.isEmpty { try session.outbox.publishPending(database: session.database, publisher: session.publisher) }
         try session.park(delivery, reason: reason, attempts: attempt + 1)
-        if delivery.properties.replyTo != nil {
-            try session.reply(Reply(problem: Problem.internalError("the \(handler.stage.rawValue) stage failed: \(reason)")), to: delivery)
-        }
+        if delivery.properties.replyTo != nil { try session.reply(failureReply, to: delivery) }
         try session.consumer.ack(delivery)
         context.logger.error("message parked in the dead-letter queue", ["error": reason, "pulse.dlq": session.stage.deadLetterQueue])
         return "parked"
@@ -223,6 +255,12 @@ public final class WorkerHost: Sendable {
         try server.start()
         return server
     }
+}
+
+/// An idempotency key and the hash of the request it stands for.
+private struct KeyedRequest {
+    let key: String
+    let requestHash: String
 }
 
 public enum PulseVersion {

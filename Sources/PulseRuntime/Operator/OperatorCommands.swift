@@ -18,7 +18,7 @@ public enum OperatorCommands {
           pulse dlq replay STAGE [--message-id ID | --all] [--dry-run]
                                                 move parked messages back to the stage queue (ids kept)
           pulse dlq purge STAGE --yes           delete every parked message of a stage
-          pulse send OPERATION PAYLOAD.json [--tenant T]
+          pulse send OPERATION PAYLOAD.json [--tenant T] [--idempotency-key K]
                                                 publish an envelope straight to pulse.commands (a datasource's
                                                 connection is sealed with PULSE_MASTER_KEY_FILE first)
 
@@ -125,10 +125,14 @@ public enum OperatorCommands {
             throw Problem.unknownOperation(operation)
         }
         let payload = try JSONValue.parse(try Data(contentsOf: URL(fileURLWithPath: file)))
+        let key = value(after: "--idempotency-key", in: rest)
         var envelope = Envelope(
             kind: .mutation, name: operation, version: OperationNaming.version(of: operation) ?? 1, messageId: MessageID.make(),
-            timestamp: Date(), tenantId: value(after: "--tenant", in: rest) ?? configuration.defaultTenant, payload: payload
+            timestamp: Date(), idempotencyKey: key, tenantId: value(after: "--tenant", in: rest) ?? configuration.defaultTenant, payload: payload,
+            // Hashed before sealing: the worker compares it with the key's first request.
+            metadata: Envelope.Metadata(requestHash: key.map { _ in IdempotentRequest.hash(name: operation, payload: payload) })
         )
+        try envelope.validate()
         _ = try OperationCatalog.validate(envelope)
         if operation == Operations.registerDataSource.rawValue {
             // As the gateway does: the password never travels in clear on the broker.
