@@ -51,6 +51,7 @@ mkdir -p "$PULSE_STATE_DIR"
 PULSE_STATE_DIR="$(cd "$PULSE_STATE_DIR" && pwd)"    # absolute: it is matched against process command lines
 ensure_secret "$PULSE_STATE_DIR/master.key" 32
 ensure_secret "$PULSE_STATE_DIR/source-reader.password" 16
+ensure_secret "$PULSE_STATE_DIR/admin.token" 24          # the gateway's operator endpoints (/admin/dlq)
 
 # --- what the processes read ---------------------------------------------------------------------
 
@@ -68,6 +69,7 @@ export PULSE_AMQP_URL="amqp://guest:guest@127.0.0.1:$PULSE_AMQP_PORT/%2F"
 export PULSE_OBJECT_STORE="$PULSE_STATE_DIR/objects"
 export PULSE_MASTER_KEY_FILE="$PULSE_STATE_DIR/master.key"
 export PULSE_TOPOLOGY="$PULSE_REPO/Topology/pulse.json"
+export PULSE_ADMIN_TOKEN="$(cat "$PULSE_STATE_DIR/admin.token")"
 export PULSE_SOURCE_URL="$(source_reader_url flights)"
 export PULSE_SOURCE_ADMIN_URL="$(pg_url "$PULSE_SOURCE_PG_PORT" flights)"
 

@@ -67,5 +67,7 @@ Pulse is up.
   RabbitMQ UI  http://127.0.0.1:$PULSE_AMQP_MGMT_PORT (guest/guest)   amqp 127.0.0.1:$PULSE_AMQP_PORT
   PostgreSQL   $PULSE_DATABASE_URL   source: 127.0.0.1:$PULSE_SOURCE_PG_PORT/flights
   logs         $PULSE_LOG_DIR
+  dead letters $BIN/pulse dlq list extractor   (or curl -H "Authorization: Bearer \$(cat $PULSE_STATE_DIR/admin.token)" \\
+               http://127.0.0.1:$PULSE_GATEWAY_PORT/admin/dlq)
   stop         ops/down.sh
 INFO

@@ -54,12 +54,12 @@ public final class Consumer: @unchecked Sendable {
             let reply = amqp_consume_message(state, &envelope, &tv, 0)
             if reply.reply_type == AMQP_RESPONSE_NORMAL {
                 defer { amqp_destroy_envelope(&envelope) }
-                let (properties, deliveryCount, deathCount) = AMQPDecoding.properties(envelope.message.properties)
+                let (properties, deliveryCount, deadLetterings) = AMQPDecoding.properties(envelope.message.properties)
                 return Delivery(body: AMQPDecoding.data(envelope.message.body), properties: properties,
                                 deliveryTag: envelope.delivery_tag, redelivered: envelope.redelivered != 0,
                                 exchange: AMQPDecoding.string(envelope.exchange),
                                 routingKey: AMQPDecoding.string(envelope.routing_key),
-                                deliveryCount: deliveryCount, deathCount: deathCount)
+                                deliveryCount: deliveryCount, deadLetterings: deadLetterings)
             }
             if reply.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION, reply.library_error == AMQP_STATUS_TIMEOUT.rawValue {
                 return nil

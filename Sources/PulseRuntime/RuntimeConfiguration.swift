@@ -24,6 +24,8 @@ public struct RuntimeConfiguration: Sendable {
     public var defaultTenant: String = "default"
     /// How long idempotency keys are kept after their last change (`PULSE_IDEMPOTENCY_KEY_HOURS`, at least 24).
     public var idempotencyKeyHours: Int = 24
+    /// Bearer token for the gateway's operator endpoints (`/admin/…`: dead-letter queues); nil turns them off.
+    public var adminToken: String?
 
     public init(databaseURL: String, amqpURL: String, objectStoreRoot: URL, masterKeyFile: URL, topologyFile: URL) {
         self.databaseURL = databaseURL
@@ -94,6 +96,10 @@ public struct RuntimeConfiguration: Sendable {
                 throw ConfigurationError(message: "PULSE_IDEMPOTENCY_KEY_HOURS must be an integer from 24 to 8760, got '\(hours)'")
             }
             idempotencyKeyHours = parsed
+        }
+        if let token = values["PULSE_ADMIN_TOKEN"], !token.isEmpty {
+            guard token.utf8.count >= 16 else { throw ConfigurationError(message: "PULSE_ADMIN_TOKEN must be at least 16 characters") }
+            adminToken = token
         }
         if let keyId = values["PULSE_MASTER_KEY_ID"] { masterKeyId = keyId }
         if let prefix = values["PULSE_TOPOLOGY_PREFIX"] { topologyPrefix = prefix }

@@ -116,7 +116,7 @@ struct ExtractionDeadLetterTests {
 
         // 3. The source is back; the operator replays the parked message.
         try proxy.restore()
-        #expect(try deadLetters.replay { $0.messageId == messageId } == 1)
+        #expect(try deadLetters.replay(DeadLetters.Filter(messageIds: [messageId])) == 1)
         let finished = try EndToEnd.poll(seconds: 120) { () -> Row? in
             let row = try fixture.withDatabase {
                 try $0.execute(

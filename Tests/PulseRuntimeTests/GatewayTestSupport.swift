@@ -74,7 +74,7 @@ final class GatewayFixture {
 
     /// `retryDelaySeconds` shortens every retry tier (the gateway declares the topology too, so the gateway and the
     /// workers must agree on the tiers' TTLs).
-    init(replyTimeoutSeconds: Double = 30, retryDelaySeconds: Int? = nil) throws {
+    init(replyTimeoutSeconds: Double = 30, retryDelaySeconds: Int? = nil, adminToken: String? = nil) throws {
         let adminURL = try #require(GatewayServices.databaseURL)
         let amqpURL = try #require(GatewayServices.amqpURL)
         let suffix = String(UInt64.random(in: 0...UInt64.max), radix: 36)
@@ -96,6 +96,7 @@ final class GatewayFixture {
             configuration.httpPort = 0
             configuration.replyTimeoutSeconds = replyTimeoutSeconds
             configuration.retryDelayOverrideSeconds = retryDelaySeconds
+            configuration.adminToken = adminToken
             self.configuration = configuration
             topology = try Topology.load(from: configuration.topologyFile).prefixed(configuration.topologyPrefix)
             gateway = try Gateway(configuration: configuration)

@@ -164,10 +164,10 @@ public final class AMQPConnection: @unchecked Sendable {
         var message = amqp_message_t()
         try check(amqp_read_message(state, Self.channel, &message, 0), "read message from queue '\(queue)'")
         defer { amqp_destroy_message(&message) }
-        let (properties, deliveryCount, deathCount) = AMQPDecoding.properties(message.properties)
+        let (properties, deliveryCount, deadLetterings) = AMQPDecoding.properties(message.properties)
         return Delivery(body: AMQPDecoding.data(message.body), properties: properties, deliveryTag: ok.delivery_tag,
                         redelivered: ok.redelivered != 0, exchange: exchange, routingKey: routingKey,
-                        deliveryCount: deliveryCount, deathCount: deathCount)
+                        deliveryCount: deliveryCount, deadLetterings: deadLetterings)
     }
 
     /// Acknowledges a delivery received on this connection.

@@ -6,6 +6,7 @@ enum AMQPDecodedField {
     case string(String)
     case int(Int64)
     case bool(Bool)
+    case timestamp(Date)
     case table([String: AMQPDecodedField])
     case array([AMQPDecodedField])
     case other
@@ -44,7 +45,8 @@ enum AMQPDecoding {
         case AMQP_FIELD_KIND_I32.rawValue: .int(Int64(value.value.i32))
         case AMQP_FIELD_KIND_U32.rawValue: .int(Int64(value.value.u32))
         case AMQP_FIELD_KIND_I64.rawValue: .int(value.value.i64)
-        case AMQP_FIELD_KIND_U64.rawValue, AMQP_FIELD_KIND_TIMESTAMP.rawValue: .int(Int64(truncatingIfNeeded: value.value.u64))
+        case AMQP_FIELD_KIND_U64.rawValue: .int(Int64(truncatingIfNeeded: value.value.u64))
+        case AMQP_FIELD_KIND_TIMESTAMP.rawValue: .timestamp(Date(timeIntervalSince1970: TimeInterval(value.value.u64)))
         case AMQP_FIELD_KIND_TABLE.rawValue: .table(table(value.value.table))
         case AMQP_FIELD_KIND_ARRAY.rawValue:
             .array((0..<Int(max(value.value.array.num_entries, 0))).compactMap { index in
@@ -54,7 +56,7 @@ enum AMQPDecoding {
         }
     }
 
-    static func properties(_ properties: amqp_basic_properties_t) -> (MessageProperties, deliveryCount: Int, deathCount: Int) {
+    static func properties(_ properties: amqp_basic_properties_t) -> (MessageProperties, deliveryCount: Int, deadLetterings: [DeadLettering]) {
         let flags = properties._flags
         func has(_ flag: Int32) -> Bool { flags & amqp_flags_t(flag) != 0 }
         var result = MessageProperties(contentType: nil, persistent: false)
@@ -68,7 +70,7 @@ enum AMQPDecoding {
         }
         if has(AMQP_BASIC_DELIVERY_MODE_FLAG) { result.persistent = properties.delivery_mode == 2 }
         var deliveryCount = 0
-        var deathCount = 0
+        var deadLetterings: [DeadLettering] = []
         if has(AMQP_BASIC_HEADERS_FLAG) {
             for (key, value) in table(properties.headers) {
                 switch value {
@@ -76,14 +78,22 @@ enum AMQPDecoding {
                 case .int(let int): result.headers[key] = .int(int)
                 case .bool(let bool): result.headers[key] = .bool(bool)
                 case .array(let deaths) where key == "x-death":
-                    for case .table(let death) in deaths {
-                        if case .int(let count)? = death["count"] { deathCount += Int(count) }
-                    }
+                    deadLetterings = deaths.compactMap(deadLettering)
                 default: break
                 }
             }
             if case .int(let count)? = result.headers["x-delivery-count"] { deliveryCount = Int(count) }
         }
-        return (result, deliveryCount, deathCount)
+        return (result, deliveryCount, deadLetterings)
+    }
+
+    private static func deadLettering(_ field: AMQPDecodedField) -> DeadLettering? {
+        guard case .table(let death) = field else { return nil }
+        guard case .string(let reason)? = death["reason"], case .string(let queue)? = death["queue"] else { return nil }
+        var count = 1
+        if case .int(let value)? = death["count"] { count = Int(value) }
+        var time: Date?
+        if case .timestamp(let value)? = death["time"] { time = value }
+        return DeadLettering(reason: reason, queue: queue, count: count, time: time)
     }
 }

@@ -65,7 +65,8 @@ public final class Gateway: Sendable {
         let routes = GatewayRoutes(
             bus: bus, pool: pool, metrics: metrics, logger: logger, defaultTenant: configuration.defaultTenant,
             replyTimeoutSeconds: configuration.replyTimeoutSeconds, sealer: sealer,
-            idempotencyKeyHours: configuration.idempotencyKeyHours
+            idempotencyKeyHours: configuration.idempotencyKeyHours,
+            operatorAccess: OperatorAccess(configuration: configuration)
         )
         let router = Router()
         routes.install(on: router)

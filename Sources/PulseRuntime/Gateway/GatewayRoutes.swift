@@ -17,13 +17,16 @@ struct GatewayRoutes: Sendable {
     /// Seals datasource connection configs before they go on the broker.
     let sealer: SecretSealer
     let keys: IdempotencyKeys
+    /// What the operator endpoints (`/admin/…`) need; they answer 403 while `PULSE_ADMIN_TOKEN` is unset.
+    let operatorAccess: OperatorAccess
     private let readModel = ReadModel()
 
     init(
         bus: CommandBus, pool: ConnectionPool, metrics: MetricsRegistry, logger: Logger, defaultTenant: String,
-        replyTimeoutSeconds: Double, sealer: SecretSealer, idempotencyKeyHours: Int
+        replyTimeoutSeconds: Double, sealer: SecretSealer, idempotencyKeyHours: Int, operatorAccess: OperatorAccess
     ) {
         self.bus = bus
+        self.operatorAccess = operatorAccess
         keys = IdempotencyKeys(retentionHours: idempotencyKeyHours)
         self.sealer = sealer
         self.pool = pool
@@ -33,7 +36,7 @@ struct GatewayRoutes: Sendable {
         self.replyTimeoutSeconds = replyTimeoutSeconds
     }
 
-    private typealias Handler = @Sendable (HTTPRequest) throws -> HTTPResponse
+    typealias Handler = @Sendable (HTTPRequest) throws -> HTTPResponse
 
     /// Adds every route (not the health routes) to `router`.
     func install(on router: Router) {
@@ -77,6 +80,7 @@ struct GatewayRoutes: Sendable {
         mutation(router, "/retraining/runs", Operations.runRetraining)
         query(router, "/retraining/runs/:id", Operations.getRetrainingRun) { ["runId": .string($0["id"] ?? "")] }
         query(router, "/lineage/predictions/:id", Operations.traceLineage) { ["predictionId": .string($0["id"] ?? "")] }
+        installOperatorRoutes(on: router)
     }
 
     /// True when PostgreSQL answers and the broker connections are up.
@@ -241,7 +245,7 @@ struct GatewayRoutes: Sendable {
     // MARK: - Plumbing
 
     /// Registers a handler counted in `pulse_gateway_requests_total{route,status}` (route = the pattern).
-    private func add(_ router: Router, _ method: HTTPMethod, _ pattern: String, _ handler: @escaping Handler) {
+    func add(_ router: Router, _ method: HTTPMethod, _ pattern: String, _ handler: @escaping Handler) {
         let routes = self
         router.add(method, pattern) { request in
             let started = ContinuousClock.now
@@ -320,7 +324,7 @@ struct GatewayRoutes: Sendable {
     }
 
     /// The parsed body; an empty body is `{}`.
-    private static func body(of request: HTTPRequest) throws -> JSONValue {
+    static func body(of request: HTTPRequest) throws -> JSONValue {
         if request.body.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) { return .object([:]) }
         return try JSONValue.parse(request.body)
     }

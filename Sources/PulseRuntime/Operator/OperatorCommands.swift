@@ -14,10 +14,16 @@ public enum OperatorCommands {
           pulse migrate                         apply database migrations
           pulse topology apply                  declare exchanges, queues and bindings on the broker
           pulse topology export                 print a RabbitMQ definitions file (rabbitmqctl import_definitions)
-          pulse dlq list STAGE [--json]         list parked messages of a stage (extractor, trainer, …)
-          pulse dlq replay STAGE [--message-id ID | --all] [--dry-run]
-                                                move parked messages back to the stage queue (ids kept)
+          pulse dlq list STAGE [FILTER] [--json]
+                                                list parked messages of a stage (extractor, trainer, …): why,
+                                                how often, when first and last, parked by the worker or the broker
+          pulse dlq show STAGE MESSAGE_ID [--json]
+                                                one parked message with its envelope (passwords masked)
+          pulse dlq replay STAGE (FILTER | --all) [--dry-run]
+                                                move parked messages back to the stage queue; message ids are
+                                                kept, so idempotency still holds
           pulse dlq purge STAGE --yes           delete every parked message of a stage
+            FILTER: --message-id ID (repeatable) --operation NAME --tenant T --error-contains TEXT
           pulse send OPERATION PAYLOAD.json [--tenant T] [--idempotency-key K]
                                                 publish an envelope straight to pulse.commands (a datasource's
                                                 connection is sealed with PULSE_MASTER_KEY_FILE first)
@@ -69,40 +75,44 @@ public enum OperatorCommands {
     }
 
     private static func deadLetters(_ verb: String, _ rest: [String], _ configuration: RuntimeConfiguration) throws -> Int32 {
-        guard let stage = rest.first else {
+        guard let stage = rest.first, !stage.hasPrefix("--") else {
             printError("missing STAGE (one of: \(Stage.allCases.map(\.rawValue).joined(separator: ", ")))")
             return 64
         }
         let queue = try DeadLetters(configuration: configuration, stageName: stage)
         defer { queue.close() }
+        let json = rest.contains("--json")
         switch verb {
-        case "list", "show":
-            let entries = try queue.list()
-            if rest.contains("--json") {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-                FileHandle.standardOutput.write(try encoder.encode(entries))
-                print()
-            } else {
-                print("\(entries.count) parked message(s) in \(stage)'s dead-letter queue")
-                for entry in entries {
-                    print("- \(entry.messageId ?? "?")  \(entry.operation ?? "?")  attempts=\(entry.attempts.map(String.init) ?? "?")  last=\(entry.lastFailedAt ?? "?")")
-                    print("    \(entry.error ?? "no reason recorded")")
-                }
+        case "list":
+            let entries = try queue.list(try filter(from: rest))
+            if json { return try printJSON(entries) }
+            print("\(entries.count) parked message(s) in \(stage)'s dead-letter queue")
+            for entry in entries { print(describe(entry)) }
+        case "show":
+            guard rest.count > 1, !rest[1].hasPrefix("--") else {
+                printError("usage: pulse dlq show STAGE MESSAGE_ID [--json]")
+                return 64
             }
+            guard let (entry, envelope) = try queue.show(messageId: rest[1]) else {
+                printError("no parked message \(rest[1]) in \(stage)'s dead-letter queue")
+                return 1
+            }
+            if json { return try printJSON(ShownEntry(entry: entry, envelope: envelope)) }
+            print(describe(entry))
+            print(String(decoding: try prettyJSON(envelope ?? .null), as: UTF8.self))
         case "replay":
-            let messageId = value(after: "--message-id", in: rest)
-            guard messageId != nil || rest.contains("--all") else {
-                printError("say which: --message-id ID or --all")
+            let filter = try filter(from: rest)
+            guard filter.isRestricted || rest.contains("--all") else {
+                printError("say which: --message-id ID (repeatable), --operation NAME, --tenant T, --error-contains TEXT, or --all")
                 return 64
             }
             if rest.contains("--dry-run") {
-                let entries = try queue.list().filter { messageId == nil || $0.messageId == messageId }
+                let entries = try queue.list(filter)
                 print("would replay \(entries.count) message(s)")
+                for entry in entries { print(describe(entry)) }
                 return 0
             }
-            let moved = try queue.replay { messageId == nil || $0.messageId == messageId }
-            print("replayed \(moved) message(s) to \(stage)")
+            print("replayed \(try queue.replay(filter)) message(s) to \(stage) (message ids kept)")
         case "purge":
             guard rest.contains("--yes") else {
                 printError("purge deletes parked messages for good; add --yes to confirm")
@@ -114,6 +124,44 @@ public enum OperatorCommands {
             return 64
         }
         return 0
+    }
+
+    /// `--message-id` (repeatable), `--operation`, `--tenant`, `--error-contains`.
+    private static func filter(from arguments: [String]) throws -> DeadLetters.Filter {
+        let ids = arguments.indices.filter { arguments[$0] == "--message-id" }.compactMap { index in
+            index + 1 < arguments.count ? arguments[index + 1] : nil
+        }
+        return DeadLetters.Filter(
+            messageIds: ids.isEmpty ? nil : Set(ids), operation: value(after: "--operation", in: arguments),
+            tenant: value(after: "--tenant", in: arguments), errorContains: value(after: "--error-contains", in: arguments)
+        )
+    }
+
+    private static func describe(_ entry: DeadLetters.Entry) -> String {
+        """
+        - \(entry.messageId ?? "?")  \(entry.operation ?? "?")  tenant=\(entry.tenant ?? "?")  parked by \(entry.parkedBy)  \
+        attempts=\(entry.attempts.map(String.init) ?? "?")  first=\(entry.firstFailedAt ?? "?")  last=\(entry.lastFailedAt ?? "?")\
+        \(entry.replays > 0 ? "  replays=\(entry.replays)" : "")
+            \(entry.error ?? "no reason recorded")
+        """
+    }
+
+    private struct ShownEntry: Encodable {
+        let entry: DeadLetters.Entry
+        let envelope: JSONValue?
+    }
+
+    private static func printJSON(_ value: some Encodable) throws -> Int32 {
+        FileHandle.standardOutput.write(try prettyJSON(value))
+        print()
+        return 0
+    }
+
+    /// For people reading a terminal (the wire format stays compact, through `JSONCodec`).
+    private static func prettyJSON(_ value: some Encodable) throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return try encoder.encode(value)
     }
 
     private static func send(_ operation: String, _ rest: [String], _ configuration: RuntimeConfiguration) throws -> Int32 {
