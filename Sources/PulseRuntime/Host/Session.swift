@@ -15,6 +15,7 @@ final class Session {
     let outbox: Outbox
     let inbox: Inbox
     let keys: IdempotencyKeys
+    let handlingLock: HandlingLock
     private let consumerConnection: AMQPConnection
     private let publisherConnection: AMQPConnection
 
@@ -31,6 +32,7 @@ final class Session {
         consumer = try Consumer(connection: consumerConnection, queue: stage.queue, prefetch: configuration.prefetch)
         outbox = Outbox(eventExchange: topology.eventExchange)
         inbox = Inbox(consumer: stage.name)
+        handlingLock = HandlingLock(consumer: stage.name)
         keys = IdempotencyKeys(retentionHours: configuration.idempotencyKeyHours)
     }
 
@@ -64,6 +66,11 @@ final class Session {
         if properties.headers["pulse-first-failed-at"] == nil { properties.headers["pulse-first-failed-at"] = .string(now) }
         properties.headers["pulse-last-failed-at"] = .string(now)
         try publisher.publish(exchange: "", routingKey: tier.queue, body: delivery.body, properties: properties)
+    }
+
+    /// Sends the message through a retry tier unchanged: not a failure, just not now.
+    func postpone(_ delivery: Delivery, through tier: Topology.RetryTier) throws {
+        try publisher.publish(exchange: "", routingKey: tier.queue, body: delivery.body, properties: delivery.properties)
     }
 
     /// Parks the message in this stage's dead-letter queue with why, how often, and when first and last.

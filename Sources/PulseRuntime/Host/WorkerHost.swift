@@ -163,6 +163,11 @@ public final class WorkerHost: Sendable {
             }
         }
 
+        guard try session.handlingLock.tryAcquire(envelope.messageId, on: session.database) else {
+            return try deferBusy(delivery, attempt: attempt, session: session, log: log)
+        }
+        defer { try? session.handlingLock.release(envelope.messageId, on: session.database) }
+
         let context = StageContext(database: session.database, objects: session.objects, sealer: session.sealer, attempt: attempt, logger: log)
         let outcome: StageOutcome
         do {
@@ -202,6 +207,20 @@ public final class WorkerHost: Sendable {
         try session.reply(outcome.reply, to: delivery)
         try session.consumer.ack(delivery)
         return "handled"
+    }
+
+    /// Another worker holds this message (the broker redelivered it while that worker is still on it): it is not
+    /// done twice. The copy waits in the first retry tier, attempt count unchanged, and is then answered from the
+    /// inbox once the other worker has committed.
+    private func deferBusy(_ delivery: Delivery, attempt: Int, session: Session, log: Logger) throws -> String {
+        log.info("another worker is handling this message; checking back later")
+        if let tier = session.stage.retryQueues.first {
+            try session.postpone(delivery, through: tier)
+            try session.consumer.ack(delivery)
+        } else {
+            try session.consumer.reject(delivery, requeue: true)
+        }
+        return "deferred"
     }
 
     /// Bad input: answer the requester with the problem; a message nobody waits for goes to the DLQ with the reason.
