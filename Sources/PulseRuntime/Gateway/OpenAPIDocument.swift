@@ -22,6 +22,7 @@ tags:
   - name: serving
   - name: retraining
   - name: operations
+  - name: operators
 
 paths:
   /mutations/{name}:
@@ -348,9 +349,117 @@ paths:
       tags: [operations]
       summary: Prometheus metrics, including pulse_gateway_requests_total{route,status}
       responses: { '200': { description: Prometheus text format 0.0.4, content: { text/plain: { schema: { type: string } } } } }
+  /admin/dlq:
+    get:
+      tags: [operators]
+      summary: How many messages each stage has parked in its dead-letter queue
+      security: [{ operatorToken: [] }]
+      responses:
+        '200':
+          description: Parked messages per stage.
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [parked]
+                properties: { parked: { type: object, additionalProperties: { type: integer } } }
+        '401': { $ref: '#/components/responses/Problem' }
+        '403': { $ref: '#/components/responses/Problem' }
+  /admin/dlq/{stage}:
+    parameters:
+      - $ref: '#/components/parameters/Stage'
+    get:
+      tags: [operators]
+      summary: List a stage's parked messages (why, how often, when first and last, parked by the worker or the broker)
+      security: [{ operatorToken: [] }]
+      parameters:
+        - { name: messageId, in: query, schema: { type: string } }
+        - { name: operation, in: query, schema: { type: string } }
+        - { name: tenant, in: query, schema: { type: string } }
+        - { name: errorContains, in: query, schema: { type: string } }
+      responses:
+        '200':
+          description: The parked messages that match.
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [messages]
+                properties: { messages: { type: array, items: { $ref: '#/components/schemas/ParkedMessage' } } }
+        '401': { $ref: '#/components/responses/Problem' }
+        '403': { $ref: '#/components/responses/Problem' }
+        '404': { $ref: '#/components/responses/Problem' }
+    delete:
+      tags: [operators]
+      summary: Purge every parked message of the stage
+      security: [{ operatorToken: [] }]
+      responses:
+        '200':
+          description: How many were deleted.
+          content: { application/json: { schema: { type: object, properties: { purged: { type: integer } } } } }
+        '401': { $ref: '#/components/responses/Problem' }
+        '403': { $ref: '#/components/responses/Problem' }
+        '404': { $ref: '#/components/responses/Problem' }
+  /admin/dlq/{stage}/{messageId}:
+    get:
+      tags: [operators]
+      summary: One parked message with its envelope (password members masked)
+      security: [{ operatorToken: [] }]
+      parameters:
+        - $ref: '#/components/parameters/Stage'
+        - { name: messageId, in: path, required: true, schema: { type: string } }
+      responses:
+        '200':
+          description: The message.
+          content:
+            application/json:
+              schema:
+                type: object
+                properties: { message: { $ref: '#/components/schemas/ParkedMessage' }, envelope: { type: [object, 'null'] } }
+        '401': { $ref: '#/components/responses/Problem' }
+        '403': { $ref: '#/components/responses/Problem' }
+        '404': { $ref: '#/components/responses/Problem' }
+  /admin/dlq/{stage}/replay:
+    post:
+      tags: [operators]
+      summary: Move matching parked messages back to the stage queue, message ids kept (so idempotency still holds)
+      security: [{ operatorToken: [] }]
+      parameters:
+        - $ref: '#/components/parameters/Stage'
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              type: object
+              description: Every given condition must hold; `all` replays everything. An empty selection is 422.
+              properties:
+                messageIds: { type: array, items: { type: string } }
+                operation: { type: string }
+                tenant: { type: string }
+                errorContains: { type: string }
+                all: { type: boolean }
+      responses:
+        '200':
+          description: How many moved.
+          content: { application/json: { schema: { type: object, properties: { replayed: { type: integer } } } } }
+        '401': { $ref: '#/components/responses/Problem' }
+        '403': { $ref: '#/components/responses/Problem' }
+        '404': { $ref: '#/components/responses/Problem' }
+        '422': { $ref: '#/components/responses/Problem' }
 
 components:
+  securitySchemes:
+    operatorToken:
+      type: http
+      scheme: bearer
+      description: The gateway's PULSE_ADMIN_TOKEN. Without it configured the operator endpoints answer 403.
   parameters:
+    Stage:
+      name: stage
+      in: path
+      required: true
+      schema: { type: string, enum: [extractor, snapshotter, trainer, evaluator, promoter, scorer, drift-monitor] }
     OperationName:
       name: name
       in: path
@@ -368,7 +477,12 @@ components:
     IdempotencyKey:
       name: Idempotency-Key
       in: header
-      description: The same key (per tenant) gives the same message id, so a repeat returns the stored result.
+      description: |
+        Makes a mutation safe to retry. Keys are per tenant and kept at least 24 hours after their last change.
+        The same key with the same request (operation + payload, hashed as SHA-256 of their canonical JSON before
+        secrets are sealed) returns the stored result with `Idempotent-Replayed: true`; with a different request
+        it is 422 naming both request hashes; while the first request is still in flight it is 409 with
+        `Retry-After` and a `Location` to poll. Concurrent requests with one key do the work once.
       schema: { type: string, pattern: '^[A-Za-z0-9._:-]{1,200}$' }
     Prefer:
       name: Prefer
@@ -392,7 +506,7 @@ components:
     Accepted:
       description: Published; the worker has not answered yet. Poll the Location.
       headers:
-        Location: { schema: { type: string, examples: [/operations/msg_idem_0123456789abcdef0123456789abcdef] } }
+        Location: { schema: { type: string, examples: [/operations/msg_01a23d576b8f4aae199771b1b68b] } }
         Pulse-Message-Id: { schema: { type: string } }
       content:
         application/json:
@@ -409,6 +523,23 @@ components:
           schema: { $ref: '#/components/schemas/Problem' }
 
   schemas:
+    ParkedMessage:
+      type: object
+      required: [parkedBy, replays, bytes]
+      properties:
+        messageId: { type: [string, 'null'] }
+        operation: { type: [string, 'null'] }
+        tenant: { type: [string, 'null'] }
+        parkedBy:
+          type: string
+          enum: [worker, broker]
+          description: '`broker`: the stage queue''s delivery limit parked it (its worker died or stopped on it every time).'
+        error: { type: [string, 'null'] }
+        attempts: { type: [integer, 'null'] }
+        firstFailedAt: { type: [string, 'null'], format: date-time }
+        lastFailedAt: { type: [string, 'null'], format: date-time }
+        replays: { type: integer }
+        bytes: { type: integer }
     Problem:
       type: object
       required: [type, title, status, detail]
