@@ -75,8 +75,9 @@ public enum OperatorCommands {
     }
 
     private static func deadLetters(_ verb: String, _ rest: [String], _ configuration: RuntimeConfiguration) throws -> Int32 {
-        guard let stage = rest.first, !stage.hasPrefix("--") else {
-            printError("missing STAGE (one of: \(Stage.allCases.map(\.rawValue).joined(separator: ", ")))")
+        guard let stage = rest.first, Stage(rawValue: stage) != nil else {
+            let known = Stage.allCases.map(\.rawValue).joined(separator: ", ")
+            printError(rest.first.map { "unknown stage '\($0)' (one of: \(known))" } ?? "missing STAGE (one of: \(known))")
             return 64
         }
         let queue = try DeadLetters(configuration: configuration, stageName: stage)
