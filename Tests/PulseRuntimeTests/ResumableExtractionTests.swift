@@ -106,6 +106,12 @@ struct ResumableExtractionTests {
         #expect(checkpointed.map(\.sha256) == wholeJob.parts.prefix(2).map(\.sha256))
         let identities = try checkpointed.map { try stack.fileIdentity($0.key) }
 
+        // Leftovers of a crashed attempt: a finished but never checkpointed third part (here: garbage), and a part
+        // past the end. The resumed attempt must overwrite the one and remove the other.
+        let prefix = "tenants/\(stack.tenant)/extractions/\(id)/"
+        try stack.objects.put(prefix + "part-00002.csv.zst", Data("not this part".utf8))
+        try stack.objects.put(prefix + "part-00010.csv.zst", Data("nor this one".utf8))
+
         // 3. The source is back; the retry tier brings the message back and the extraction resumes.
         let bytesAtRestore = stack.proxy.downstreamBytes
         try stack.proxy.restore()
@@ -121,13 +127,16 @@ struct ResumableExtractionTests {
         #expect(resumed.rowDigest == wholeJob.rowDigest)
         #expect(resumed.cursorMin == wholeJob.cursorMin)
         #expect(resumed.cursorMax == wholeJob.cursorMax)
-        try stack.verifyObjects(of: resumed, extractionId: id)
+        try stack.verifyObjects(of: resumed, extractionId: id)  // also: the leftovers are gone or overwritten
 
         // It resumed: the attempt that finished took 6,000 rows over from the checkpoint, left those parts as
         // they were, and read less from the source than the whole run by at least their CSV bytes.
         #expect(resumed.attempts >= 2)
         #expect(resumed.resumedFromRows == 6_000)
         #expect(try checkpointed.map { try stack.fileIdentity($0.key) } == identities)
+        #expect(try stack.withDatabase {
+            try $0.execute("SELECT count(*) AS n FROM extraction_checkpoint_parts WHERE extraction_id = $1", [id]).rows[0].int("n")
+        } == 0)  // the completed job lists its parts itself
         let checkpointedCSVBytes = try resumed.parts.prefix(2).reduce(0) { $0 + (try stack.csvBytes(of: $1)) }
         #expect(wholeBytes - resumedBytes >= checkpointedCSVBytes, "whole \(wholeBytes), resumed \(resumedBytes)")
 

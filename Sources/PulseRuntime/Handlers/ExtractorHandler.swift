@@ -226,6 +226,8 @@ public struct ExtractorHandler: StageHandler {
                 [id, String(rowCount), cursorMin, cursorMax, try JSONColumn.text(columns), try JSONColumn.text(summary.storedParts),
                  String(writer.parts.count)]
             )
+            // The completed job lists every part itself; the checkpoint's copy is no longer needed.
+            try database.execute("DELETE FROM extraction_checkpoint_parts WHERE extraction_id = $1", [id])
             try database.link(tenant: envelope.tenantId, from: ("datasource", source.id), to: ("extraction", id), relation: "extracted")
             if let runId {
                 try database.execute("UPDATE retraining_runs SET extraction_id = $2 WHERE id = $1", [runId, id])

@@ -20,7 +20,8 @@ ALTER TABLE extraction_jobs
     -- The part size of the first attempt, kept so a resumed attempt cuts the same parts.
     ADD COLUMN rows_per_part     int CHECK (rows_per_part > 0);
 
--- The parts of the checkpoint, in order (a completed job lists all its parts in extraction_jobs.parts).
+-- The parts of the checkpoint, in order. Deleted when the job completes: it then lists all its parts in
+-- extraction_jobs.parts.
 CREATE TABLE extraction_checkpoint_parts (
     extraction_id    text NOT NULL REFERENCES extraction_jobs (id) ON DELETE CASCADE,
     position         int NOT NULL CHECK (position >= 0),
