@@ -2,7 +2,18 @@
 public struct ExtractionRequest: Sendable {
     /// `LEFT JOIN <object> USING (<key>)`, adding `columns` of the joined object.
     public struct Join: Sendable {
-        public var object: SourceObjectName
+        /// A row's place in the extraction order: its cursor and key as PostgreSQL prints them (`key` nil = NULL).
+    public struct Position: Sendable, Equatable {
+        public var cursor: String
+        public var key: String?
+
+        public init(cursor: String, key: String?) {
+            self.cursor = cursor
+            self.key = key
+        }
+    }
+
+    public var object: SourceObjectName
         public var key: String
         public var columns: [String]
 
@@ -10,6 +21,17 @@ public struct ExtractionRequest: Sendable {
             self.object = object
             self.key = key
             self.columns = columns
+        }
+    }
+
+    /// A row's place in the extraction order: its cursor and key as PostgreSQL prints them (`key` nil = NULL).
+    public struct Position: Sendable, Equatable {
+        public var cursor: String
+        public var key: String?
+
+        public init(cursor: String, key: String?) {
+            self.cursor = cursor
+            self.key = key
         }
     }
 
@@ -23,13 +45,21 @@ public struct ExtractionRequest: Sendable {
     public var after: String?
     /// Inclusive upper cursor bound; nil = no bound.
     public var upTo: String?
+    /// Resume point: only rows strictly after this one in the (cursor, key NULLS LAST) order, within the bounds
+    /// above. Rows tied with it on cursor and key cannot be told apart, so the caller resumes only from a row
+    /// that nothing ties with (with a NULL key: no later row with the same cursor).
+    public var resumeAfter: Position?
 
-    public init(object: SourceObjectName, cursorColumn: String, keyColumn: String, join: Join? = nil, after: String? = nil, upTo: String? = nil) {
+    public init(
+        object: SourceObjectName, cursorColumn: String, keyColumn: String, join: Join? = nil, after: String? = nil, upTo: String? = nil,
+        resumeAfter: Position? = nil
+    ) {
         self.object = object
         self.cursorColumn = cursorColumn
         self.keyColumn = keyColumn
         self.join = join
         self.after = after
         self.upTo = upTo
+        self.resumeAfter = resumeAfter
     }
 }

@@ -125,6 +125,48 @@ struct PostgresSourceConnectorTests {
     }
 
     @Test(.enabled(if: SourceFixture.isAvailable))
+    func resumingAfterAPositionGivesTheRestInTheSameOrderWithTiesAndNullKeys() throws {
+        // Cursor flight_date (three rows share 2013-01-01, two share 2013-01-02), key delay (row 3's is NULL).
+        // By hand from SourceFixture's rows, ORDER BY flight_date, delay (NULLs last in a group):
+        // (01-01, -4) row 2, (01-01, 2.5) row 1, (01-01, NULL) row 3, (01-02, 0) row 5, (01-02, 10) row 4.
+        // Row 5 has no dep_time but a flight_date, so it counts here.
+        let row5 = "5,ZZ,,0,f,2013-01-02,no cursor\n"
+        let order = [Self.row2, Self.row1, Self.row3, row5, Self.row4]
+        try SourceFixture.with { source in
+            let connector = source.connector([source.flights])
+            func extract(after position: ExtractionRequest.Position?, upTo: String? = nil) throws -> (ExtractionPlan, [String]) {
+                var lines: [String] = []
+                let plan = try connector.extract(
+                    ExtractionRequest(object: source.flights, cursorColumn: "flight_date", keyColumn: "delay", upTo: upTo, resumeAfter: position),
+                    onPlan: { _ in }, onRow: { lines.append(String(decoding: $0, as: UTF8.self)) }
+                )
+                return (plan, lines)
+            }
+            #expect(try extract(after: nil).1 == order)
+            // Each row's (cursor, key) as PostgreSQL prints it, and what must follow it.
+            let positions: [(ExtractionRequest.Position, [String])] = [
+                (.init(cursor: "2013-01-01", key: "-4"), Array(order[1...])),
+                (.init(cursor: "2013-01-01", key: "2.5"), Array(order[2...])),   // the NULL key of the same day follows
+                (.init(cursor: "2013-01-01", key: nil), Array(order[3...])),     // after a NULL key: the next day
+                (.init(cursor: "2013-01-02", key: "0"), Array(order[4...])),
+                (.init(cursor: "2013-01-02", key: "10"), []),
+            ]
+            for (position, rest) in positions {
+                let (plan, lines) = try extract(after: position)
+                #expect(lines == rest, "after \(position)")
+                #expect(plan.rowCount == rest.count, "after \(position)")  // the plan counts the same rows
+            }
+            // The upper bound still holds on resume: January 1st only.
+            #expect(try extract(after: .init(cursor: "2013-01-01", key: "-4"), upTo: "2013-01-01").1 == [Self.row1, Self.row3])
+            // The position is sent as escaped literals, like the bounds.
+            let smuggled = #expect(throws: ConnectorError.self) {
+                try extract(after: .init(cursor: "2013-01-01", key: "0' OR '1'='1"))
+            }
+            #expect(smuggled?.sqlState == "22P02")  // invalid_text_representation for double precision
+        }
+    }
+
+    @Test(.enabled(if: SourceFixture.isAvailable))
     func leftJoinAddsTheRequestedColumns() throws {
         try SourceFixture.with { source in
             var lines: [String] = []

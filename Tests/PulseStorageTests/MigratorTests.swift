@@ -48,6 +48,22 @@ struct MigratorTests {
         }
     }
 
+    /// Numbers need not be contiguous, and a lower number that arrives later (a branch merged after a database
+    /// applied a higher one, as 0002 and 0003 were written in parallel) is still applied, once.
+    @Test(.enabled(if: TestDatabase.isAvailable))
+    func gapsAreFineAndALowerVersionArrivingLaterIsApplied() throws {
+        try TestDatabase.withSchema("pulse_migrate") { connection, _ in
+            let initial = Migration(version: 1, name: "initial", sql: "CREATE TABLE widgets (id int PRIMARY KEY);")
+            let third = Migration(version: 3, name: "third", sql: "CREATE TABLE gadgets (id int PRIMARY KEY);")
+            let second = Migration(version: 2, name: "second", sql: "ALTER TABLE widgets ADD COLUMN colour text;")
+            #expect(try Migrator().apply([initial, third], on: connection) == [1, 3])
+            #expect(try Migrator().apply([initial, second, third], on: connection) == [2])
+            #expect(try Migrator().apply([initial, second, third], on: connection) == [])
+            let recorded = try connection.execute("SELECT version FROM schema_migrations ORDER BY version").rows.map { $0["version"] }
+            #expect(recorded == ["1", "2", "3"])
+        }
+    }
+
     @Test(.enabled(if: TestDatabase.isAvailable))
     func failingMigrationLeavesNothingAndIsFatal() throws {
         try TestDatabase.withSchema("pulse_migrate") { connection, _ in
@@ -80,6 +96,7 @@ struct MigratorTests {
         let bundled = try Migrations.bundled()
         #expect(bundled.map(\.version) == bundled.map(\.version).sorted())
         #expect(Set(bundled.map(\.version)).count == bundled.count)
+        #expect(bundled.contains { $0.version == 3 && $0.name == "extraction_checkpoints" })
     }
 }
 

@@ -47,6 +47,7 @@ public final class PostgresSourceConnector: Sendable {
 
     /// Streams the rows of `request` as RFC 4180 CSV lines without a header (one `onRow` call per row), ordered by
     /// cursor then key, after calling `onPlan` with the columns, count and cursor range of the same snapshot.
+    /// With `resumeAfter`, the plan (count, cursor range) covers only the rows after that position.
     ///
     /// Rows whose cursor is NULL are never extracted: they belong to no cursor window.
     /// Errors thrown by `onPlan` / `onRow` are rethrown unchanged.
@@ -116,6 +117,9 @@ public final class PostgresSourceConnector: Sendable {
         var conditions = ["\(cursor) IS NOT NULL"]
         if let after = request.after { conditions.append("\(cursor) > \(try database.escapeLiteral(after))") }
         if let upTo = request.upTo { conditions.append("\(cursor) <= \(try database.escapeLiteral(upTo))") }
+        if let position = request.resumeAfter {
+            conditions.append(try Self.keysetCondition(after: position, cursor: cursor, key: key, on: database))
+        }
         let filter = "FROM \(from) WHERE \(conditions.joined(separator: " AND "))"
 
         let summary = try database.execute("SELECT count(*) AS n, min(\(cursor))::text AS lo, max(\(cursor))::text AS hi \(filter)")
@@ -125,6 +129,20 @@ public final class PostgresSourceConnector: Sendable {
         let plan = ExtractionPlan(columns: output.map(\.column), rowCount: try row.int("n"), cursorMin: row["lo"], cursorMax: row["hi"])
         let selected = try output.map { "\($0.table).\(try database.escapeIdentifier($0.column.name))" }.joined(separator: ", ")
         return (plan, "COPY (SELECT \(selected) \(filter) ORDER BY \(cursor), \(key)) TO STDOUT (FORMAT csv)")
+    }
+
+    /// Rows strictly after `position` in `ORDER BY cursor, key` (ascending, so NULL keys come last in a cursor
+    /// group). Not a row comparison `(cursor, key) > (c, k)`: that is NULL for a NULL key and would drop those rows.
+    /// The leading `cursor >= c` lets an index on the cursor narrow the scan.
+    private static func keysetCondition(
+        after position: ExtractionRequest.Position, cursor: String, key: String, on database: PostgresConnection
+    ) throws -> String {
+        let lastCursor = try database.escapeLiteral(position.cursor)
+        guard let lastKey = position.key else {
+            // After a NULL key nothing with the same cursor follows but other NULL keys (ties the caller excludes).
+            return "\(cursor) > \(lastCursor)"
+        }
+        return "\(cursor) >= \(lastCursor) AND (\(cursor) > \(lastCursor) OR \(key) > \(try database.escapeLiteral(lastKey)) OR \(key) IS NULL)"
     }
 
     private func requireAllowlisted(_ object: SourceObjectName, field: String) throws {

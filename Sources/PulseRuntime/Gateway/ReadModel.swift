@@ -71,6 +71,9 @@ struct ReadModel: Sendable {
                 'attempts', attempts, 'request', request, 'cursorAfter', cursor_after, 'cursorUpTo', cursor_up_to,
                 'cursorMin', cursor_min, 'cursorMax', cursor_max, 'rowCount', row_count, 'columns', columns,
                 'parts', parts, 'error', error, 'runId', run_id,
+                'progress', json_build_object(
+                    'rowsDone', rows_done, 'partsDone', parts_done, 'rowsPlanned', rows_planned,
+                    'resumedFromRows', resumed_from_rows, 'checkpointedAt', \(Self.timestamp("checkpointed_at"))),
                 'createdAt', \(Self.timestamp("created_at")), 'finishedAt', \(Self.timestamp("finished_at"))
             ) AS doc
             FROM extraction_jobs WHERE tenant_id = $1 AND id = $2

@@ -1,6 +1,7 @@
 import Foundation
 import PulseConnectors
 import PulseContracts
+import PulseCore
 import PulseStorage
 
 /// Registers and validates datasources and extracts allowlisted views by cursor into the object store.
@@ -33,6 +34,8 @@ public struct ExtractorHandler: StageHandler {
     public func recordFailure(_ envelope: Envelope, reason: String, context: StageContext) throws -> [OutgoingEvent] {
         guard envelope.name == Operations.extractSQL.rawValue || envelope.name == Operations.retrainingRequested.rawValue else { return [] }
         let id = Self.extractionId(for: envelope)
+        // Another delivery still running this extraction (this one gave up waiting for it) keeps the job as it is.
+        guard try ExtractionLock(extractionId: id).isFree(in: context.database) else { return [] }
         let result = try context.database.execute(
             "UPDATE extraction_jobs SET status = 'failed', error = $2, finished_at = now() WHERE id = $1 AND status <> 'completed' RETURNING datasource_id, run_id",
             [id, reason]
@@ -116,6 +119,24 @@ public struct ExtractorHandler: StageHandler {
         try source.requireAllowed(request.view, pointer: "/payload/view")
         if let join = request.join { try source.requireAllowed(join.view, pointer: "/payload/join/view") }
 
+        let id = Self.extractionId(for: envelope)
+        let lock = ExtractionLock(extractionId: id)
+        try ExtractionLock.releaseLeftovers(on: context.database)
+        try lock.acquire(on: context.database)
+        do {
+            return try extract(request, id: id, source: source, lock: lock, runId: runId, envelope, context)
+        } catch {
+            lock.release(on: context.database)
+            throw error
+        }
+    }
+
+    /// The extraction proper, while this delivery holds the job's lock: resumes from the job's checkpoint when it
+    /// has one, and commits a checkpoint at every part boundary where that is safe.
+    private func extract(
+        _ request: ExtractSQL, id: String, source: StoredDataSource, lock: ExtractionLock, runId: String?, _ envelope: Envelope,
+        _ context: StageContext
+    ) throws -> StageOutcome {
         var after = request.after
         if request.incremental == true {
             let last = try context.database.execute(
@@ -127,32 +148,40 @@ public struct ExtractorHandler: StageHandler {
             )
             after = last.rows.first?["cursor_max"]
         }
-        let id = Self.extractionId(for: envelope)
-        try context.database.execute(
+        // A job that exists already keeps the lower bound its first attempt stored: an incremental extraction
+        // retried after another one completed must not move its window (nor can a resumed one).
+        let job = try context.database.execute(
             """
             INSERT INTO extraction_jobs (id, tenant_id, datasource_id, view_name, request, status, attempts, cursor_after, cursor_up_to, run_id)
             VALUES ($1, $2, $3, $4, $5::jsonb, 'running', 1, $6, $7, $8)
-            ON CONFLICT (id) DO UPDATE SET status = 'running', attempts = extraction_jobs.attempts + 1, error = NULL
+            ON CONFLICT (id) DO UPDATE SET status = 'running', attempts = extraction_jobs.attempts + 1, error = NULL, finished_at = NULL
+              WHERE extraction_jobs.status <> 'completed'
+            RETURNING cursor_after
             """,
             [id, envelope.tenantId, source.id, request.view, try JSONColumn.text(request), after, request.upTo, runId]
         )
+        guard let stored = job.rows.first else {
+            // Completed (and its reply stored in the inbox) after the host looked there and before this lock was taken.
+            throw StageError("extraction \(id) was completed by another delivery; the retry is answered from the inbox", disposition: .retry)
+        }
+        after = stored["cursor_after"]
 
+        let checkpoints = CheckpointStore(database: context.database, extractionId: id)
+        let (writer, checkpoint) = try makeWriter(
+            for: try checkpoints.load(), checkpoints: checkpoints, rowsPerPart: request.chunkRows ?? defaultChunkRows,
+            keyPrefix: "tenants/\(envelope.tenantId)/extractions/\(id)", context: context
+        )
         let connector = try source.connector(sealer: context.sealer)
         let extraction = ExtractionRequest(
             object: try SourceObjectName(parsing: request.view), cursorColumn: request.cursorColumn, keyColumn: request.keyColumn,
             join: try request.join.map { ExtractionRequest.Join(object: try SourceObjectName(parsing: $0.view), key: $0.key, columns: $0.columns) },
-            after: after, upTo: request.upTo
-        )
-        let writer = PartWriter(
-            objects: context.objects, keyPrefix: "tenants/\(envelope.tenantId)/extractions/\(id)",
-            rowsPerPart: request.chunkRows ?? defaultChunkRows
+            after: after, upTo: request.upTo, resumeAfter: checkpoint?.position
         )
         let started = Date()
         let plan: ExtractionPlan
         do {
             plan = try connector.extract(extraction, onPlan: { plan in
-                writer.setHeader(plan.columns.map(\.name))
-                context.logger.info("extraction started", ["pulse.rows_planned": String(plan.rowCount)])
+                try begin(plan, checkpoint: checkpoint, request: request, writer: writer, checkpoints: checkpoints, context: context)
             }, onRow: { row in
                 try writer.append(row)
             })
@@ -165,28 +194,114 @@ public struct ExtractorHandler: StageHandler {
             throw error
         }
         let digest = try writer.finish()
+        try removeStrayParts(after: writer, objects: context.objects)
+
+        let rowCount = writer.rowCount
+        // A resumed plan saw only the rows after the checkpoint: the range starts where the first attempt's did, and
+        // ends at the checkpoint when nothing came after it.
+        let cursorMin = checkpoint.map { $0.cursorMin } ?? plan.cursorMin
+        let cursorMax = plan.cursorMax ?? checkpoint?.position.cursor
         let columns = plan.columns.map { DatasetColumn(name: $0.name, type: $0.type.rawValue, databaseType: $0.databaseType) }
         let summary = ExtractionSummary(
-            extractionId: id, dataSourceId: source.id, view: request.view, status: "completed", rowCount: writer.rowCount,
-            cursorAfter: after, cursorUpTo: request.upTo, cursorMin: plan.cursorMin, cursorMax: plan.cursorMax,
+            extractionId: id, dataSourceId: source.id, view: request.view, status: "completed", rowCount: rowCount,
+            cursorAfter: after, cursorUpTo: request.upTo, cursorMin: cursorMin, cursorMax: cursorMax,
             parts: writer.parts, rowDigest: digest, columns: columns, seconds: Date().timeIntervalSince(started), runId: runId
         )
         let event = ExtractionEvent(
-            extractionId: id, dataSourceId: source.id, status: "completed", rowCount: writer.rowCount, cursorMin: plan.cursorMin,
-            cursorMax: plan.cursorMax, runId: runId
+            extractionId: id, dataSourceId: source.id, status: "completed", rowCount: rowCount, cursorMin: cursorMin,
+            cursorMax: cursorMax, runId: runId
         )
+        context.logger.info("extraction finished", [
+            "pulse.extraction_id": id, "pulse.rows": String(rowCount), "pulse.parts": String(writer.parts.count),
+            "pulse.resumed_from_rows": String(checkpoint?.rowCount ?? 0),
+        ])
         return try StageOutcome(body: summary, events: [try OutgoingEvent(Operations.extractionCompleted, event)]) { database in
+            try lock.handOver(to: database)
             try database.execute(
                 """
                 UPDATE extraction_jobs SET status = 'completed', row_count = $2, cursor_min = $3, cursor_max = $4,
-                  columns = $5::jsonb, parts = $6::jsonb, finished_at = now(), error = NULL WHERE id = $1
+                  columns = $5::jsonb, parts = $6::jsonb, finished_at = now(), error = NULL, rows_done = $2, parts_done = $7
+                WHERE id = $1
                 """,
-                [id, String(writer.rowCount), plan.cursorMin, plan.cursorMax, try JSONColumn.text(columns), try JSONColumn.text(summary.storedParts)]
+                [id, String(rowCount), cursorMin, cursorMax, try JSONColumn.text(columns), try JSONColumn.text(summary.storedParts),
+                 String(writer.parts.count)]
             )
+            // The completed job lists every part itself; the checkpoint's copy is no longer needed.
+            try database.execute("DELETE FROM extraction_checkpoint_parts WHERE extraction_id = $1", [id])
             try database.link(tenant: envelope.tenantId, from: ("datasource", source.id), to: ("extraction", id), relation: "extracted")
             if let runId {
                 try database.execute("UPDATE retraining_runs SET extraction_id = $2 WHERE id = $1", [runId, id])
             }
+        }
+    }
+
+    /// A part writer that continues after `checkpoint`, or starts from nothing when there is none or its parts do
+    /// not verify (then the checkpoint is discarded). Returns the checkpoint the writer continues from.
+    private func makeWriter(
+        for checkpoint: ExtractionCheckpoint?, checkpoints: CheckpointStore, rowsPerPart: Int, keyPrefix: String, context: StageContext
+    ) throws -> (PartWriter, ExtractionCheckpoint?) {
+        guard let checkpoint else {
+            return (PartWriter(objects: context.objects, keyPrefix: keyPrefix, rowsPerPart: rowsPerPart), nil)
+        }
+        // The first attempt's part size, so the resumed parts are cut where an uninterrupted run would cut them.
+        let writer = PartWriter(objects: context.objects, keyPrefix: keyPrefix, rowsPerPart: checkpoint.rowsPerPart)
+        do {
+            try writer.resume(columns: checkpoint.columns.map(\.name), after: checkpoint.parts)
+            return (writer, checkpoint)
+        } catch let error as StageError {
+            context.logger.warning("checkpoint unusable; extracting from the beginning", ["error": error.description])
+            try checkpoints.discard()
+            return (PartWriter(objects: context.objects, keyPrefix: keyPrefix, rowsPerPart: rowsPerPart), nil)
+        }
+    }
+
+    /// Called with the source's plan, before the first row: records the start (or the resumption) and arms the
+    /// checkpoint taken at every part boundary.
+    private func begin(
+        _ plan: ExtractionPlan, checkpoint: ExtractionCheckpoint?, request: ExtractSQL, writer: PartWriter, checkpoints: CheckpointStore,
+        context: StageContext
+    ) throws {
+        let columns = plan.columns.map { DatasetColumn(name: $0.name, type: $0.type.rawValue, databaseType: $0.databaseType) }
+        // The cursor and key are columns of the base view, which come first (a join cannot repeat a name).
+        guard let cursorIndex = plan.columns.firstIndex(where: { $0.name == request.cursorColumn }),
+              let keyIndex = plan.columns.firstIndex(where: { $0.name == request.keyColumn })
+        else {
+            throw StageError("the source's plan lacks the cursor or key column")
+        }
+        let log = context.logger.with(["pulse.extraction_id": checkpoints.extractionId])
+        if let checkpoint {
+            guard checkpoint.columns == columns else {
+                try checkpoints.discard()
+                throw StageError("the source's columns changed since the checkpoint; the next attempt starts from the beginning", disposition: .retry)
+            }
+            try checkpoints.recordResume(from: checkpoint, rowsRemaining: plan.rowCount)
+            log.info("extraction resumed", [
+                "pulse.rows_done": String(checkpoint.rowCount), "pulse.parts_done": String(checkpoint.parts.count),
+                "pulse.rows_planned": String(checkpoint.rowCount + plan.rowCount),
+            ])
+        } else {
+            writer.start(columns: plan.columns.map(\.name))
+            try checkpoints.recordStart(columns: columns, cursorMin: plan.cursorMin, rowsPerPart: writer.rowsPerPart, rowsPlanned: plan.rowCount)
+            log.info("extraction started", ["pulse.rows_planned": String(plan.rowCount)])
+        }
+        let boundary = CheckpointBoundary(cursorIndex: cursorIndex, keyIndex: keyIndex)
+        writer.onPartBoundary = { [unowned writer] lastRow, nextRow in
+            guard let position = try boundary.position(after: lastRow, next: Data(nextRow)) else {
+                log.info("no checkpoint at this part boundary: the next row ties with the last one", ["pulse.parts_done": String(writer.parts.count)])
+                return
+            }
+            try checkpoints.commit(parts: writer.parts, position: position)
+            log.info("extraction checkpoint", ["pulse.rows_done": String(writer.rowCount), "pulse.parts_done": String(writer.parts.count)])
+        }
+    }
+
+    /// Deletes parts past the last one of this extraction: written by an earlier attempt after its last checkpoint
+    /// and not rewritten (the source had fewer rows this time). They are in no dataset either way.
+    private func removeStrayParts(after writer: PartWriter, objects: any ObjectStore) throws {
+        var index = writer.parts.count
+        while objects.exists(writer.key(ofPart: index)) {
+            try objects.delete(writer.key(ofPart: index))
+            index += 1
         }
     }
 }

@@ -6,7 +6,8 @@ import Synchronization
 /// A loopback TCP forwarder for fault tests: clients connect to `127.0.0.1:port`, bytes flow unchanged to the
 /// upstream address. `cut()` makes the upstream look stopped to whoever goes through the proxy (the listener and
 /// every live connection are closed, so new connects are refused), `restore()` listens again on the same port.
-/// Other clients of the upstream are not disturbed.
+/// `cutAfterDownstreamBytes(_:)` arms the same cut at a byte position of what clients receive. Other clients of the
+/// upstream are not disturbed.
 ///
 /// Plain threads: one accept thread per listening period, two pump threads per connection (one per direction).
 /// Sockets are shut down by `cut()` but closed only by the thread that owns them, so a descriptor number is never
@@ -56,6 +57,10 @@ final class TCPFaultProxy: Sendable {
 
     private let state = Mutex(State())
     private let accepted = Atomic(0)
+    private let forwardedDownstream = Atomic(0)
+    private let cutCount = Atomic(0)
+    /// Bytes still to forward downstream before an armed cut; nil = none armed.
+    private let downstreamBudget = Mutex<Int?>(nil)
 
     /// Listens on an ephemeral loopback port and forwards to `upstreamHost:upstreamPort` (an IPv4 literal).
     init(upstreamHost: String = "127.0.0.1", upstreamPort: UInt16) throws {
@@ -74,11 +79,25 @@ final class TCPFaultProxy: Sendable {
     /// Connections currently forwarded.
     var liveConnections: Int { state.withLock { $0.links.count } }
 
+    /// Bytes forwarded from the upstream to clients so far (what a client read through the proxy).
+    var downstreamBytes: Int { forwardedDownstream.load(ordering: .relaxed) }
+
+    /// How often the proxy was cut while listening (by `cut()` or by an armed cut).
+    var cuts: Int { cutCount.load(ordering: .relaxed) }
+
+    /// Arms a cut at a byte position: once `bytes` more bytes have gone downstream the proxy cuts as `cut()` does,
+    /// in the middle of a message if that is where the count ends. Unlike a cut from outside, the client has read
+    /// exactly those bytes, however far ahead of it the upstream was.
+    func cutAfterDownstreamBytes(_ bytes: Int) {
+        downstreamBudget.withLock { $0 = max(0, bytes) }
+    }
+
     /// Stops listening and closes every live connection. When it returns, a connect to `port` is refused.
     func cut() {
         // Under the lock: the owners close their sockets under it too, so none is closed (and its number reused) yet.
         let listener = state.withLock { state -> Listener? in
             defer { state.listener = nil }
+            if state.listener != nil { cutCount.add(1, ordering: .relaxed) }
             // Wakes the blocked accept(); the accept thread then closes the socket.
             if let listener = state.listener { Glibc.shutdown(listener.socket, Int32(SHUT_RDWR)) }
             state.links.values.forEach { $0.shutDown() }
@@ -144,14 +163,14 @@ final class TCPFaultProxy: Sendable {
                 Glibc.close(upstream)
                 continue
             }
-            startPump(link, from: client, to: upstream, name: "tcp-fault-proxy-up")
-            startPump(link, from: upstream, to: client, name: "tcp-fault-proxy-down")
+            startPump(link, from: client, to: upstream, downstream: false, name: "tcp-fault-proxy-up")
+            startPump(link, from: upstream, to: client, downstream: true, name: "tcp-fault-proxy-down")
         }
     }
 
-    private func startPump(_ link: Link, from source: Int32, to destination: Int32, name: String) {
+    private func startPump(_ link: Link, from source: Int32, to destination: Int32, downstream: Bool, name: String) {
         let thread = Thread { [self] in
-            Self.pump(from: source, to: destination)
+            pump(from: source, to: destination, downstream: downstream)
             // The second pump to finish owns the close.
             if link.runningPumps.subtract(1, ordering: .acquiringAndReleasing).newValue == 0 {
                 state.withLock { state in
@@ -166,7 +185,8 @@ final class TCPFaultProxy: Sendable {
     }
 
     /// Copies bytes until the source ends or fails; passes the end on as a half-close, a failure as a full one.
-    private static func pump(from source: Int32, to destination: Int32) {
+    /// Downstream, an armed cut limits what is forwarded and then cuts.
+    private func pump(from source: Int32, to destination: Int32, downstream: Bool) {
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)
         while true {
             let received = buffer.withUnsafeMutableBytes { recv(source, $0.baseAddress, $0.count, 0) }
@@ -176,22 +196,47 @@ final class TCPFaultProxy: Sendable {
                 if received < 0 { Glibc.shutdown(source, Int32(SHUT_RDWR)) }
                 return
             }
-            var offset = 0
-            while offset < received {
-                let sent = buffer.withUnsafeBytes { bytes -> Int in
-                    guard let base = bytes.baseAddress else { return -1 }
-                    // MSG_NOSIGNAL: a peer that went away is an error here, not a SIGPIPE for the test process.
-                    return send(destination, base + offset, received - offset, Int32(MSG_NOSIGNAL))
+            var allowed = received
+            var cutAfterwards = false
+            if downstream {
+                downstreamBudget.withLock { budget in
+                    guard let left = budget else { return }
+                    if received >= left {
+                        allowed = left
+                        budget = nil
+                        cutAfterwards = true
+                    } else {
+                        budget = left - received
+                    }
                 }
-                if sent < 0, errno == EINTR { continue }
-                guard sent > 0 else {
-                    Glibc.shutdown(source, Int32(SHUT_RDWR))
-                    Glibc.shutdown(destination, Int32(SHUT_RDWR))
-                    return
-                }
-                offset += sent
+            }
+            guard Self.forward(buffer, count: allowed, from: source, to: destination) else { return }
+            if downstream { forwardedDownstream.add(allowed, ordering: .relaxed) }
+            if cutAfterwards {
+                cut()
+                return
             }
         }
+    }
+
+    /// Sends the first `count` bytes of `buffer`; false (both sockets shut down) when the destination failed.
+    private static func forward(_ buffer: [UInt8], count: Int, from source: Int32, to destination: Int32) -> Bool {
+        var offset = 0
+        while offset < count {
+            let sent = buffer.withUnsafeBytes { bytes -> Int in
+                guard let base = bytes.baseAddress else { return -1 }
+                // MSG_NOSIGNAL: a peer that went away is an error here, not a SIGPIPE for the test process.
+                return send(destination, base + offset, count - offset, Int32(MSG_NOSIGNAL))
+            }
+            if sent < 0, errno == EINTR { continue }
+            guard sent > 0 else {
+                Glibc.shutdown(source, Int32(SHUT_RDWR))
+                Glibc.shutdown(destination, Int32(SHUT_RDWR))
+                return false
+            }
+            offset += sent
+        }
+        return true
     }
 
     // MARK: - Sockets
