@@ -207,10 +207,11 @@ struct ResumableExtractionTests {
             tenantId: stack.tenant
         )
         let id = ExtractorHandler.extractionId(for: envelope)
-        // Another delivery of the same message that is still running holds the job's lock (here: this connection).
+        // Another delivery of the same message that is still running holds the message's handling lock (here: this
+        // connection, as a worker's host would).
         let firstDelivery = try PostgresConnection.connect(url: stack.fixture.databaseURL)
         defer { firstDelivery.close() }
-        try ExtractionLock(extractionId: id).acquire(on: firstDelivery)
+        #expect(try HandlingLock(consumer: Stage.extractor.rawValue).tryAcquire(envelope.messageId, on: firstDelivery))
 
         let broker = try stack.fixture.openBroker()
         defer { broker.close() }

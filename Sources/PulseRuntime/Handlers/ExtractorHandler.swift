@@ -34,8 +34,6 @@ public struct ExtractorHandler: StageHandler {
     public func recordFailure(_ envelope: Envelope, reason: String, context: StageContext) throws -> [OutgoingEvent] {
         guard envelope.name == Operations.extractSQL.rawValue || envelope.name == Operations.retrainingRequested.rawValue else { return [] }
         let id = Self.extractionId(for: envelope)
-        // Another delivery still running this extraction (this one gave up waiting for it) keeps the job as it is.
-        guard try ExtractionLock(extractionId: id).isFree(in: context.database) else { return [] }
         let result = try context.database.execute(
             "UPDATE extraction_jobs SET status = 'failed', error = $2, finished_at = now() WHERE id = $1 AND status <> 'completed' RETURNING datasource_id, run_id",
             [id, reason]
@@ -119,24 +117,9 @@ public struct ExtractorHandler: StageHandler {
         try source.requireAllowed(request.view, pointer: "/payload/view")
         if let join = request.join { try source.requireAllowed(join.view, pointer: "/payload/join/view") }
 
+        // The host holds this message's handling lock, so no other delivery of it runs meanwhile: the job's checkpoint
+        // is ours to resume from, and to extend at every part boundary where that is safe.
         let id = Self.extractionId(for: envelope)
-        let lock = ExtractionLock(extractionId: id)
-        try ExtractionLock.releaseLeftovers(on: context.database)
-        try lock.acquire(on: context.database)
-        do {
-            return try extract(request, id: id, source: source, lock: lock, runId: runId, envelope, context)
-        } catch {
-            lock.release(on: context.database)
-            throw error
-        }
-    }
-
-    /// The extraction proper, while this delivery holds the job's lock: resumes from the job's checkpoint when it
-    /// has one, and commits a checkpoint at every part boundary where that is safe.
-    private func extract(
-        _ request: ExtractSQL, id: String, source: StoredDataSource, lock: ExtractionLock, runId: String?, _ envelope: Envelope,
-        _ context: StageContext
-    ) throws -> StageOutcome {
         var after = request.after
         if request.incremental == true {
             let last = try context.database.execute(
@@ -161,7 +144,8 @@ public struct ExtractorHandler: StageHandler {
             [id, envelope.tenantId, source.id, request.view, try JSONColumn.text(request), after, request.upTo, runId]
         )
         guard let stored = job.rows.first else {
-            // Completed (and its reply stored in the inbox) after the host looked there and before this lock was taken.
+            // Completed by another delivery whose reply the inbox did not have yet (defensive: the host looks there
+            // after taking the handling lock, and a delivery commits before it lets the lock go).
             throw StageError("extraction \(id) was completed by another delivery; the retry is answered from the inbox", disposition: .retry)
         }
         after = stored["cursor_after"]
@@ -216,7 +200,6 @@ public struct ExtractorHandler: StageHandler {
             "pulse.resumed_from_rows": String(checkpoint?.rowCount ?? 0),
         ])
         return try StageOutcome(body: summary, events: [try OutgoingEvent(Operations.extractionCompleted, event)]) { database in
-            try lock.handOver(to: database)
             try database.execute(
                 """
                 UPDATE extraction_jobs SET status = 'completed', row_count = $2, cursor_min = $3, cursor_max = $4,

@@ -140,6 +140,13 @@ public final class WorkerHost: Sendable {
             "pulse.correlation_id": envelope.metadata.correlationId ?? envelope.messageId, "pulse.attempt": String(attempt),
         ])
 
+        // The lock first, then the inbox: a delivery commits before it lets the lock go, so a copy that gets the lock
+        // either finds the reply in the inbox or is the only one working on the message.
+        guard try session.handlingLock.tryAcquire(envelope.messageId, on: session.database) else {
+            return try deferBusy(delivery, attempt: attempt, session: session, log: log)
+        }
+        defer { try? session.handlingLock.release(envelope.messageId, on: session.database) }
+
         if let stored = try session.inbox.storedReply(for: envelope, on: session.database) {
             log.info("duplicate message; answering from the inbox")
             try session.reply(stored, to: delivery)
@@ -162,11 +169,6 @@ public final class WorkerHost: Sendable {
                 return "rejected"
             }
         }
-
-        guard try session.handlingLock.tryAcquire(envelope.messageId, on: session.database) else {
-            return try deferBusy(delivery, attempt: attempt, session: session, log: log)
-        }
-        defer { try? session.handlingLock.release(envelope.messageId, on: session.database) }
 
         let context = StageContext(database: session.database, objects: session.objects, sealer: session.sealer, attempt: attempt, logger: log)
         let outcome: StageOutcome
