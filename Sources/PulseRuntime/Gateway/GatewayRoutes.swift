@@ -109,10 +109,16 @@ struct GatewayRoutes: Sendable {
         case .claimed(let messageId):
             validated.messageId = messageId
             return try publish(validated, request) { published in
-                try pool.withConnection { database in
-                    published
-                        ? try keys.markPublished(tenant: tenant, key: key, messageId: messageId, on: database)
-                        : try keys.releaseClaim(tenant: tenant, key: key, messageId: messageId, on: database)
+                guard published else {
+                    try pool.withConnection { try keys.releaseClaim(tenant: tenant, key: key, messageId: messageId, on: $0) }
+                    return
+                }
+                // The broker has the command: failing to note that must not turn the answer into an error (the claim
+                // stays pending, and the worker's completion overwrites it either way).
+                do {
+                    try pool.withConnection { try keys.markPublished(tenant: tenant, key: key, messageId: messageId, on: $0) }
+                } catch {
+                    logger.warning("could not mark an idempotency key published", ["error": "\(error)", "pulse.message_id": messageId])
                 }
             }
         case .completed(let reply, let messageId):
