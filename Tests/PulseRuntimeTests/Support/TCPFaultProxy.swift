@@ -56,6 +56,8 @@ final class TCPFaultProxy: Sendable {
 
     private let state = Mutex(State())
     private let accepted = Atomic(0)
+    /// Bytes per second from the upstream to clients; 0 = as fast as they come.
+    private let downstreamLimit = Atomic(0)
 
     /// Listens on an ephemeral loopback port and forwards to `upstreamHost:upstreamPort` (an IPv4 literal).
     init(upstreamHost: String = "127.0.0.1", upstreamPort: UInt16) throws {
@@ -73,6 +75,12 @@ final class TCPFaultProxy: Sendable {
 
     /// Connections currently forwarded.
     var liveConnections: Int { state.withLock { $0.links.count } }
+
+    /// Slows every connection's upstream → client direction to about `bytesPerSecond` (0 lifts the limit), so a
+    /// long read (an extraction) is still in progress when a test acts.
+    func limitDownstream(bytesPerSecond: Int) {
+        downstreamLimit.store(max(0, bytesPerSecond), ordering: .relaxed)
+    }
 
     /// Stops listening and closes every live connection. When it returns, a connect to `port` is refused.
     func cut() {
@@ -144,14 +152,14 @@ final class TCPFaultProxy: Sendable {
                 Glibc.close(upstream)
                 continue
             }
-            startPump(link, from: client, to: upstream, name: "tcp-fault-proxy-up")
-            startPump(link, from: upstream, to: client, name: "tcp-fault-proxy-down")
+            startPump(link, from: client, to: upstream, name: "tcp-fault-proxy-up", limited: false)
+            startPump(link, from: upstream, to: client, name: "tcp-fault-proxy-down", limited: true)
         }
     }
 
-    private func startPump(_ link: Link, from source: Int32, to destination: Int32, name: String) {
+    private func startPump(_ link: Link, from source: Int32, to destination: Int32, name: String, limited: Bool) {
         let thread = Thread { [self] in
-            Self.pump(from: source, to: destination)
+            Self.pump(from: source, to: destination) { limited ? downstreamLimit.load(ordering: .relaxed) : 0 }
             // The second pump to finish owns the close.
             if link.runningPumps.subtract(1, ordering: .acquiringAndReleasing).newValue == 0 {
                 state.withLock { state in
@@ -166,10 +174,14 @@ final class TCPFaultProxy: Sendable {
     }
 
     /// Copies bytes until the source ends or fails; passes the end on as a half-close, a failure as a full one.
-    private static func pump(from source: Int32, to destination: Int32) {
+    private static func pump(from source: Int32, to destination: Int32, bytesPerSecond: () -> Int) {
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)
         while true {
-            let received = buffer.withUnsafeMutableBytes { recv(source, $0.baseAddress, $0.count, 0) }
+            let limit = bytesPerSecond()
+            // Under a limit, small reads paced by sleeping: about `limit` bytes a second get through.
+            let size = limit > 0 ? min(buffer.count, max(1, limit / 20)) : buffer.count
+            let received = buffer.withUnsafeMutableBytes { recv(source, $0.baseAddress, size, 0) }
+            if received > 0, limit > 0 { Thread.sleep(forTimeInterval: Double(received) / Double(limit)) }
             if received < 0, errno == EINTR { continue }
             guard received > 0 else {
                 Glibc.shutdown(destination, Int32(received == 0 ? SHUT_WR : SHUT_RDWR))
