@@ -77,4 +77,58 @@ final class TrainerPoolFaultTests: FaultTestCase {
             recovery: "killed job committed by a trainer \(FaultReport.seconds(recovery)) after the kill"
         )
     }
+
+    /// Two trainers that finish jobs of one model name at the same moment both register a version. The moment is
+    /// made certain, not hoped for: the test holds the `models` table (reads still pass) while both trainers train
+    /// and read the latest version, so both reach their commit having read the same one; then it lets go.
+    func testTwoTrainersFinishingTogetherBothRegisterAVersion() throws {
+        let stack = try makeStack("versionrace")
+        let trainers = try (1...2).map { try stack.startWorker(.trainer, label: "pulse-trainer-\($0)") }
+        try stack.startWorker(.evaluator)
+        let client = FaultClient(stack: stack)
+        defer { client.finish() }
+
+        let holder = try PostgresConnection.connect(url: stack.databaseURL)
+        defer { holder.close() }
+        try holder.execute("BEGIN")
+        try holder.execute("LOCK TABLE models IN EXCLUSIVE MODE")
+        for index in 0..<2 { Workload.training(client, stack.baseline, prefix: "race", index: index, rounds: 20, async: true)() }
+        let ids = (0..<2).map { client.messageId(forKey: "race-t\($0)") }
+        // Both trained (and so read the latest version), both waiting to commit.
+        _ = try waitFor("both trainers to wait at their commit", seconds: 120, interval: 0.05) { () -> Bool? in
+            let trained = trainers.flatMap { $0.logLines() }.filter { $0["msg"] == "model trained" }.compactMap { $0["pulse.message_id"] }
+            guard Set(trained) == Set(ids) else { return nil }
+            let waiting = try holder.execute(
+                "SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'pulse-trainer' AND wait_event_type = 'Lock'"
+            ).rows[0].int("n")
+            return waiting == 2 ? true : nil
+        }
+        let released = Date()
+        try holder.execute("ROLLBACK")
+
+        try waitFor("both jobs to reach a terminal state", seconds: 120, interval: 0.1) { () -> Bool? in
+            let terminal = try stack.withDatabase {
+                try $0.execute("SELECT count(*) AS n FROM inbox WHERE consumer = 'trainer' AND message_id = ANY($1::text[])", ["{" + ids.joined(separator: ",") + "}"])
+                    .rows[0].int("n")
+            }
+            let parked = try stack.parkedMessageIds(.trainer).count
+            return terminal + parked == 2 ? true : nil
+        }
+        let finished = Date()
+        try stack.waitUntilDrained(parked: [.trainer: try stack.parkedMessageIds(.trainer).count])
+        let figures = try FaultAudit.audit(client.submissions, on: stack, reference: nil)
+        XCTAssertEqual(figures.completed, 2, "\(figures) \(figures.problems)")
+        XCTAssertEqual(figures.parked, 0, "a job lost the race for a version number and was parked")
+        XCTAssertEqual(figures.lost, 0, "\(figures.problems)")
+        XCTAssertEqual(figures.duplicated, 0, "\(figures.problems)")
+        let versions = try stack.withDatabase {
+            try $0.execute("SELECT version FROM models WHERE name = 'race_pool' ORDER BY version").rows.map { try $0.int("version") }
+        }
+        XCTAssertEqual(versions, [1, 2])
+        try stack.waitUntilDrained()
+        FaultReport.record(
+            "trainer-version-race", figures, faults: "2 pulse-trainer processes reach the commit of versions of one model at the same moment; the later one goes round again",
+            recovery: "both versions registered \(FaultReport.seconds(finished.timeIntervalSince(released))) after the commits were let go"
+        )
+    }
 }

@@ -68,13 +68,18 @@ enum Workload {
     /// One training job on the baseline's dataset (`week1` v1); `index` varies the seed (and the row sampling with
     /// it), so every job is a different model of about the same cost: jobs started together finish together.
     /// All jobs of one prefix register versions of the same model name.
-    static func training(_ client: FaultClient, _ baseline: FaultBaseline, prefix: String, index: Int, rounds: Int) -> @Sendable () -> Void {
+    /// With `async`, the job is only handed over (`Prefer: respond-async`).
+    static func training(_ client: FaultClient, _ baseline: FaultBaseline, prefix: String, index: Int, rounds: Int, async: Bool = false) -> @Sendable () -> Void {
         let body = (try? FaultJSON.text([
             "datasetId": baseline.datasetId, "datasetVersion": baseline.datasetVersion, "modelName": "\(prefix)_pool", "label": "is_late",
             "parameters": ["rounds": rounds, "maxDepth": 4, "seed": 100 + index, "subsample": 0.8],
         ])) ?? "{}"
         return {
-            client.submit(.training, stage: .trainer, path: "/training-jobs", key: "\(prefix)-t\(index)", body: body)
+            if async {
+                client.submitAsync(.training, stage: .trainer, path: "/training-jobs", key: "\(prefix)-t\(index)", body: body)
+            } else {
+                client.submit(.training, stage: .trainer, path: "/training-jobs", key: "\(prefix)-t\(index)", body: body)
+            }
         }
     }
 }
