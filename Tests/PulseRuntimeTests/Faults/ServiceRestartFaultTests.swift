@@ -33,6 +33,8 @@ final class ServiceRestartFaultTests: FaultTestCase {
 
         // Under load: some operations done, more in flight, when the service goes away.
         try waitFor("the first operations", seconds: 120) { answered() >= 20 ? true : nil }
+        // Whatever happens below, the suites after this one find the service running.
+        addTeardownBlock { try? ServiceControl.start(service) }
         let down = Date()
         try ServiceControl.stop(service)
         let stopped = Date()
@@ -47,6 +49,12 @@ final class ServiceRestartFaultTests: FaultTestCase {
         // Recovered: an operation completed end to end once the service was back.
         let recovered = try waitFor("an operation to complete after the restart", seconds: 180, interval: 0.1) { () -> Date? in
             client.submissions.compactMap(\.answeredAt).filter { $0 >= back }.min()
+        }
+        // The in-process gateway survived: it answers ready, and workers' replies reach it again (its command bus
+        // reconnected its publisher and re-declared a reply queue).
+        try waitFor("the gateway to be ready again", seconds: 60) { try stack.client.send("GET", "/readyz").status == 200 ? true : nil }
+        try waitFor("a reply through the gateway after the restart", seconds: 120) { () -> Bool? in
+            client.submissions.contains { $0.repliedThroughGateway && ($0.answeredAt ?? .distantPast) > back } ? true : nil
         }
         let answeredAtRecovery = answered()
         try waitFor("more operations after the recovery", seconds: 120) { answered() >= answeredAtRecovery + 20 ? true : nil }

@@ -63,6 +63,7 @@ final class SourceOutageFaultTests: FaultTestCase {
             guard let running, !(try objects.list(prefix: "tenants/\(FaultBaseline.tenant)/extractions/\(running)/").isEmpty) else { return nil }
             return running
         }
+        addTeardownBlock { try? ServiceControl.start(.source) }  // the suites after this one need the source
         let down = Date()
         try ServiceControl.stop(.source)
         let partsWhenStopped = try objects.list(prefix: "tenants/\(FaultBaseline.tenant)/extractions/\(extractionId)/").count

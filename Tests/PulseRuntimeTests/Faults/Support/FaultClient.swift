@@ -26,6 +26,8 @@ struct Submission: Sendable {
     var acceptedAt: Date?
     /// When the client had the worker's reply (the 200, or the inbox after a 202).
     var answeredAt: Date?
+    /// The worker's reply came back through the gateway (200), not from the inbox after a 202.
+    var repliedThroughGateway = false
     /// The last HTTP status and the start of the body (for failure messages).
     var lastAnswer: String?
 }
@@ -84,7 +86,10 @@ final class FaultClient: Sendable {
                 ledger.withLock {
                     $0[index].accepted = true
                     $0[index].acceptedAt = $0[index].acceptedAt ?? now
-                    if response.status < 300 { $0[index].answeredAt = now }
+                    if response.status < 300 {
+                        $0[index].answeredAt = now
+                        $0[index].repliedThroughGateway = true
+                    }
                 }
                 return response.status < 300 ? try? FaultJSON.object(response.body) : nil
             case 202:
