@@ -73,6 +73,8 @@ struct ManagementAPI {
         let ready: Int
         let unacknowledged: Int
         let consumers: Int
+        /// Deliveries the broker made again because a consumer went away with them unacknowledged (cumulative).
+        let redelivered: Int
         var description: String { "\(name): \(ready) ready, \(unacknowledged) unacked, \(consumers) consumers" }
     }
 
@@ -97,7 +99,8 @@ struct ManagementAPI {
         guard let ready = object["messages_ready"] as? Int, let unacked = object["messages_unacknowledged"] as? Int else {
             throw FaultSuiteError("queue \(name) has no statistics yet")
         }
-        return QueueFigures(name: name, ready: ready, unacknowledged: unacked, consumers: object["consumers"] as? Int ?? 0)
+        let redelivered = (object["message_stats"] as? [String: Any])?["redeliver"] as? Int ?? 0
+        return QueueFigures(name: name, ready: ready, unacknowledged: unacked, consumers: object["consumers"] as? Int ?? 0, redelivered: redelivered)
     }
 
     func finish() { client.finish() }
