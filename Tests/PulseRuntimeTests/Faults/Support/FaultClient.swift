@@ -1,7 +1,6 @@
 import Foundation
 import PulseContracts
 import PulseRuntime
-import PulseStorage
 import Synchronization
 
 /// One operation a client handed to Pulse, and what the client saw of it.
@@ -24,9 +23,9 @@ struct Submission: Sendable {
     var attempts = 0
     var sentAt = Date()
     var acceptedAt: Date?
-    /// When the client had the worker's reply (the 200, or the inbox after a 202).
+    /// When the client had the worker's reply (the 200, or `GET /operations/{id}` after a 202).
     var answeredAt: Date?
-    /// The worker's reply came back through the gateway (200), not from the inbox after a 202.
+    /// The worker's reply came back with the request (200), not by polling after a 202.
     var repliedThroughGateway = false
     /// The last HTTP status and the start of the body (for failure messages).
     var lastAnswer: String?
@@ -34,14 +33,13 @@ struct Submission: Sendable {
 
 /// A client of the gateway that does what a careful producer does during an outage: a 5xx without a worker's
 /// answer, a broken connection or a 409 (key in flight) is retried with the SAME Idempotency-Key until accepted;
-/// a 202 is followed by reading the worker's reply from the inbox (what `GET /operations/{id}` serves).
+/// a 202 is followed by polling `GET /operations/{id}` for the worker's stored reply.
 /// Every submission is recorded for the audit. Safe to use from several threads.
 final class FaultClient: Sendable {
     let tenant: String
     /// How long one operation may take, retries and waiting for the reply included.
     let patienceSeconds: Double
     private let http: GatewayClient
-    private let databaseURL: String
     private let ledger = Mutex<[Submission]>([])
     /// Set by `finish()`: load threads still running (a test that failed early) give up at once.
     private let closed = Atomic(false)
@@ -50,7 +48,6 @@ final class FaultClient: Sendable {
         tenant = FaultBaseline.tenant
         self.patienceSeconds = patienceSeconds
         http = GatewayClient(port: stack.gateway.port)
-        databaseURL = stack.databaseURL
     }
 
     var submissions: [Submission] { ledger.withLock { $0 } }
@@ -98,7 +95,7 @@ final class FaultClient: Sendable {
                     $0[index].accepted = true
                     $0[index].acceptedAt = $0[index].acceptedAt ?? now
                 }
-                guard let reply = awaitReply(messageId(forKey: key), stage: stage, until: deadline) else { return nil }
+                guard let reply = awaitReply(messageId(forKey: key), until: deadline) else { return nil }
                 ledger.withLock { $0[index].answeredAt = Date() }
                 return reply
             case 409, 500...599:
@@ -138,24 +135,14 @@ final class FaultClient: Sendable {
         return false
     }
 
-    /// Reads the worker's reply from the inbox until it is there (nil when it is a problem or never comes).
-    private func awaitReply(_ messageId: String, stage: Stage, until deadline: Date) -> [String: Any]? {
-        var connection: PostgresConnection?
-        defer { connection?.close() }
+    /// Polls `GET /operations/{messageId}` (the worker's stored reply) until it is there; nil when the reply is a
+    /// problem or never comes. A 404 means "not processed yet"; a 5xx or a broken connection is tried again.
+    private func awaitReply(_ messageId: String, until deadline: Date) -> [String: Any]? {
         while Date() < deadline, !closed.load(ordering: .relaxed) {
-            do {
-                let database = try connection ?? PostgresConnection.connect(url: databaseURL)
-                connection = database
-                let result = try database.execute(
-                    "SELECT status, reply::text AS reply FROM inbox WHERE consumer = $1 AND message_id = $2", [stage.rawValue, messageId]
-                )
-                if let row = result.rows.first {
-                    guard try row.int("status") < 300, let reply = try FaultJSON.object(try row.string("reply")) else { return nil }
-                    return reply["body"] as? [String: Any]
-                }
-            } catch {
-                connection?.close()  // the database may be restarting: reconnect on the next round
-                connection = nil
+            if let response = try? http.send("GET", "/operations/\(messageId)", headers: ["Pulse-Tenant": tenant]),
+               response.status == 200, let document = try? FaultJSON.object(response.body) {
+                guard let status = document["replyStatus"] as? Int, status < 300 else { return nil }
+                return (document["reply"] as? [String: Any])?["body"] as? [String: Any]
             }
             Thread.sleep(forTimeInterval: 0.1)
         }
