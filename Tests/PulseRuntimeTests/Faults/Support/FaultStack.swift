@@ -116,11 +116,13 @@ final class FaultStack {
         return try deadLetters.replay { _ in true }
     }
 
-    /// Waits until the management API shows every queue of this stack drained — 0 ready and 0 unacknowledged in
-    /// every stage and retry queue, and exactly `parked[stage]` (default 0) ready in each dead-letter queue — and
-    /// returns the figures it saw last.
+    /// Waits until every event committed to the outbox has been published (a worker killed between its commit and
+    /// its publish leaves that to the next outbox sweep), then until the management API shows every queue of this
+    /// stack drained — 0 ready and 0 unacknowledged in every stage and retry queue, and exactly `parked[stage]`
+    /// (default 0) ready in each dead-letter queue — and returns the figures it saw last.
     @discardableResult
     func waitUntilDrained(parked: [Stage: Int] = [:], seconds: Double = 60) throws -> [ManagementAPI.QueueFigures] {
+        _ = try waitFor("the outbox of \(scenario) to be published", seconds: seconds, interval: 0.25) { try unpublishedEvents() == 0 ? true : nil }
         let management = try ManagementAPI()
         defer { management.finish() }
         var expected: [String: Int] = [:]
