@@ -78,8 +78,9 @@ final class WorkerProcess: Sendable {
             process.standardInput = FileHandle.nullDevice
             process.standardOutput = output
             process.standardError = output
+            if let previous = state.process { ChildProcesses.shared.remove(previous.processIdentifier) }
             try process.run()
-            ChildProcesses.shared.add(process.processIdentifier)
+            ChildProcesses.shared.add(process.processIdentifier, executable: executable.path)
             state.process = process
         }
     }
@@ -136,9 +137,11 @@ final class WorkerProcess: Sendable {
 
     /// Teardown: SIGKILL whatever still runs and reap it; never throws.
     func stop() {
-        guard isRunning else { return }
-        send(SIGKILL)
-        _ = try? waitForExit(seconds: 10)
+        if isRunning {
+            send(SIGKILL)
+            _ = try? waitForExit(seconds: 10)
+        }
+        if let pid { ChildProcesses.shared.remove(pid) }
     }
 
     /// The current incarnation's log, one dictionary per JSON line (non-JSON lines are skipped).
@@ -183,17 +186,23 @@ final class WorkerProcess: Sendable {
 final class ChildProcesses: Sendable {
     static let shared = ChildProcesses()
 
-    private let pids = Mutex<Set<Int32>>([])
+    /// pid → the executable it runs.
+    private let children = Mutex<[Int32: String]>([:])
 
     private init() {
         atexit { ChildProcesses.shared.killAll() }
     }
 
-    func add(_ pid: Int32) { _ = pids.withLock { $0.insert(pid) } }
+    func add(_ pid: Int32, executable: String) { children.withLock { $0[pid] = executable } }
 
-    func remove(_ pid: Int32) { _ = pids.withLock { $0.remove(pid) } }
+    func remove(_ pid: Int32) { _ = children.withLock { $0.removeValue(forKey: pid) } }
 
+    /// Kills each recorded child that still runs its executable (a pid may have been reused since it ended).
     func killAll() {
-        for pid in pids.withLock({ $0 }) { Glibc.kill(pid, SIGKILL) }
+        for (pid, executable) in children.withLock({ $0 }) {
+            guard let command = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline"),
+                  String(decoding: command, as: UTF8.self).contains(executable) else { continue }
+            Glibc.kill(pid, SIGKILL)
+        }
     }
 }
