@@ -6,9 +6,10 @@ import PulseStorage
 import XCTest
 
 /// "kill -9 a random worker in the middle of its work, many times, while a pipeline runs": every stage runs as
-/// its own executable while clients score and give feedback (scorer, drift monitor) and extract → snapshot → train
-/// one January day after another (extractor, snapshotter, trainer, evaluator); a random busy worker is killed and
-/// started again twenty times. Nothing may be lost or done twice, and every row must equal the undisturbed run's.
+/// its own executable while clients score and give feedback (scorer, drift monitor) and, every eighth job,
+/// extract → snapshot → train three January days (extractor, snapshotter, trainer, evaluator); a random worker,
+/// preferably one with a delivery in hand, is killed and started again twenty times. Nothing may be lost or done
+/// twice, and every row must equal the undisturbed run's (the same operations, run afterwards, nothing killed).
 final class WorkerKillFaultTests: FaultTestCase {
     static let kills = 20
     /// A message survives at most this many kills of its worker: below the queues' x-delivery-limit (5), so the
