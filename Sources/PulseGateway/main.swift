@@ -18,6 +18,8 @@ let help = """
       PULSE_MASTER_KEY_ID          id of that key (default local-1)
       PULSE_TOPOLOGY               topology file, e.g. Topology/pulse.json (required)
       PULSE_TOPOLOGY_PREFIX        prefix for every exchange and queue name (default none)
+      PULSE_RETRY_DELAY_SECONDS    every retry tier's delay, overriding the topology's (tests, drills; the
+                                   gateway declares the retry queues too, so it must match the workers)
       PULSE_HTTP_HOST              address to listen on (default 127.0.0.1)
       PULSE_HTTP_PORT              port to listen on (default 0 = ephemeral)
       PULSE_REPLY_TIMEOUT_SECONDS  how long a request waits for the worker before 202 (default 120)

@@ -11,7 +11,8 @@ public struct RuntimeConfiguration: Sendable {
     public var topologyFile: URL
     /// Prefix for every exchange and queue name (tests run isolated stacks side by side); empty in production.
     public var topologyPrefix: String = ""
-    /// Override of every retry tier's delay (tests); nil keeps the topology's delays.
+    /// Override of every retry tier's delay (`PULSE_RETRY_DELAY_SECONDS`, for tests and drills); nil keeps the
+    /// topology's delays. Every process of one stack must agree: the delay is the retry queue's `x-message-ttl`.
     public var retryDelayOverrideSeconds: Int?
     public var httpHost: String = "127.0.0.1"
     /// Port of the process's HTTP server (the gateway's API, or a worker's /livez, /readyz, /metrics); 0 = ephemeral.
@@ -100,6 +101,12 @@ public struct RuntimeConfiguration: Sendable {
         if let token = values["PULSE_ADMIN_TOKEN"], !token.isEmpty {
             guard token.utf8.count >= 16 else { throw ConfigurationError(message: "PULSE_ADMIN_TOKEN must be at least 16 characters") }
             adminToken = token
+        }
+        if let delay = values["PULSE_RETRY_DELAY_SECONDS"], !delay.isEmpty {
+            guard let parsed = Int(delay), (1...86_400).contains(parsed) else {
+                throw ConfigurationError(message: "PULSE_RETRY_DELAY_SECONDS must be an integer from 1 to 86400, got '\(delay)'")
+            }
+            retryDelayOverrideSeconds = parsed
         }
         if let keyId = values["PULSE_MASTER_KEY_ID"] { masterKeyId = keyId }
         if let prefix = values["PULSE_TOPOLOGY_PREFIX"] { topologyPrefix = prefix }

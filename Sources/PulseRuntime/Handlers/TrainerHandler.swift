@@ -1,5 +1,6 @@
 import Foundation
 import PulseContracts
+import PulseCore
 import PulseML
 import PulseStorage
 
@@ -67,6 +68,16 @@ public struct TrainerHandler: StageHandler {
         context.logger.info("model trained", ["pulse.model_id": modelId, "pulse.auc": String(metrics.auc)])
         let event = ModelEvent(modelId: modelId, modelName: request.modelName, runId: runId)
         return try StageOutcome(body: body, events: [try OutgoingEvent(Operations.trainingCompleted, event)]) { database in
+            // Trainers of one model name register versions one at a time. The number was read before training; if a
+            // concurrent job registered it since, this job goes round again (and reads the next number) instead of
+            // failing on the unique key and being parked.
+            try database.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", ["model-version/\(envelope.tenantId)/\(request.modelName)"])
+            let taken = try database.execute(
+                "SELECT 1 FROM models WHERE tenant_id = $1 AND name = $2 AND version = $3", [envelope.tenantId, request.modelName, String(version)]
+            )
+            guard taken.rows.isEmpty else {
+                throw StageError("version \(version) of model '\(request.modelName)' was registered by a concurrent job; retrying for the next version", disposition: .retry)
+            }
             try database.execute(
                 """
                 INSERT INTO training_jobs (id, tenant_id, dataset_version_id, model_name, request, status, model_id, run_id)

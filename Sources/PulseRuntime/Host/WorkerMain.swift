@@ -43,6 +43,9 @@ public enum WorkerMain {
           PULSE_OBJECT_STORE      directory of the object store
           PULSE_MASTER_KEY_FILE   file with the 64-hex-digit AES-256 master key
           PULSE_TOPOLOGY          Topology/pulse.json
+          PULSE_TOPOLOGY_PREFIX   prefix for every exchange and queue name (default none)
+          PULSE_RETRY_DELAY_SECONDS  every retry tier's delay, overriding the topology's (tests, drills;
+                                  every process of a stack must use the same value)
           PULSE_HTTP_PORT         port for /livez, /readyz, /metrics (default: none)
           PULSE_HTTP_HOST         address they listen on (default 127.0.0.1; 0.0.0.0 in a container)
           PULSE_PREFETCH          unacknowledged messages at once, per consumer (default 1)

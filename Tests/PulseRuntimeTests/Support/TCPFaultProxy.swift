@@ -61,6 +61,8 @@ final class TCPFaultProxy: Sendable {
     private let cutCount = Atomic(0)
     /// Bytes still to forward downstream before an armed cut; nil = none armed.
     private let downstreamBudget = Mutex<Int?>(nil)
+    /// Bytes per second from the upstream to clients; 0 = as fast as they come.
+    private let downstreamLimit = Atomic(0)
 
     /// Listens on an ephemeral loopback port and forwards to `upstreamHost:upstreamPort` (an IPv4 literal).
     init(upstreamHost: String = "127.0.0.1", upstreamPort: UInt16) throws {
@@ -90,6 +92,12 @@ final class TCPFaultProxy: Sendable {
     /// exactly those bytes, however far ahead of it the upstream was.
     func cutAfterDownstreamBytes(_ bytes: Int) {
         downstreamBudget.withLock { $0 = max(0, bytes) }
+    }
+
+    /// Slows every connection's upstream → client direction to about `bytesPerSecond` (0 lifts the limit), so a
+    /// long read (an extraction) is still in progress when a test acts.
+    func limitDownstream(bytesPerSecond: Int) {
+        downstreamLimit.store(max(0, bytesPerSecond), ordering: .relaxed)
     }
 
     /// Stops listening and closes every live connection. When it returns, a connect to `port` is refused.
@@ -189,7 +197,11 @@ final class TCPFaultProxy: Sendable {
     private func pump(from source: Int32, to destination: Int32, downstream: Bool) {
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)
         while true {
-            let received = buffer.withUnsafeMutableBytes { recv(source, $0.baseAddress, $0.count, 0) }
+            let limit = downstream ? downstreamLimit.load(ordering: .relaxed) : 0
+            // Under a limit, small reads paced by sleeping: about `limit` bytes a second get through.
+            let size = limit > 0 ? min(buffer.count, max(1, limit / 20)) : buffer.count
+            let received = buffer.withUnsafeMutableBytes { recv(source, $0.baseAddress, size, 0) }
+            if received > 0, limit > 0 { Thread.sleep(forTimeInterval: Double(received) / Double(limit)) }
             if received < 0, errno == EINTR { continue }
             guard received > 0 else {
                 Glibc.shutdown(destination, Int32(received == 0 ? SHUT_WR : SHUT_RDWR))
