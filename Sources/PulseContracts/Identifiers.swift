@@ -63,4 +63,11 @@ public struct EntityID: Sendable, Hashable {
 
 public enum MessageID {
     public static func make() -> String { EntityID.random(.message) }
+
+    /// The message id of a request with an idempotency key: derived from the tenant, the key and the request hash,
+    /// so every retry of the request carries the same id (a client that lost the first answer can poll
+    /// `/operations/{id}`), and a key reused for another request once it expired gets a new one.
+    public static func forIdempotentRequest(key: String, tenant: String, requestHash: String) -> String {
+        "msg_idem_" + SHA256.hex(of: "\(tenant)\u{1f}\(key)\u{1f}\(requestHash)").prefix(32)
+    }
 }

@@ -102,6 +102,9 @@ struct GatewayRoutes: Sendable {
         let requestHash = IdempotentRequest.hash(name: validated.name, payload: validated.payload)
         validated.metadata.requestHash = requestHash
         let tenant = validated.tenantId
+        let correlatedByDefault = validated.metadata.correlationId == validated.messageId
+        validated.messageId = MessageID.forIdempotentRequest(key: key, tenant: tenant, requestHash: requestHash)
+        if correlatedByDefault { validated.metadata.correlationId = validated.messageId }
         let claim = try pool.withConnection {
             try keys.claim(tenant: tenant, key: key, operation: validated.name, requestHash: requestHash, messageId: validated.messageId, on: $0)
         }

@@ -123,14 +123,14 @@ private struct Messages {
             let payload = try JSONValue.parse(Data((#"{"modelName":"\#(FaultBaseline.modelName)","rows":["# + rows.map(\.json).joined(separator: ",") + "]}").utf8))
             let prediction = Envelope(
                 kind: .mutation, name: Operations.runPrediction.rawValue, version: 1,
-                messageId: MessageID.fromIdempotencyKey("dup-p\(batch)", tenant: tenant), timestamp: Date(), tenantId: tenant, payload: payload
+                messageId: "msg_dup_p\(batch)_\(tenant)", timestamp: Date(), tenantId: tenant, payload: payload
             )
             // The scorer derives prediction ids from tenant, message id and timestamp: a producer can name them first.
             let ids = EntityID.derivedSeries(.prediction, tenant: tenant, messageId: prediction.messageId, timestamp: prediction.timestamp, count: rows.count)
             let items: [JSONValue] = zip(ids, rows).map { id, row in .object(["predictionId": .string(id), "outcome": .number(row.late ? 1 : 0)]) }
             feedback.append(Envelope(
                 kind: .mutation, name: Operations.recordFeedback.rawValue, version: 1,
-                messageId: MessageID.fromIdempotencyKey("dup-f\(batch)", tenant: tenant), timestamp: Date(), tenantId: tenant,
+                messageId: "msg_dup_f\(batch)_\(tenant)", timestamp: Date(), tenantId: tenant,
                 payload: .object(["items": .array(items)])
             ))
             predictions.append(prediction)

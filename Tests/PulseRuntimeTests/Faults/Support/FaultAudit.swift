@@ -85,7 +85,7 @@ enum FaultAudit {
                     figures.problems.append("\(key): \(effect.rows) rows where \(submission.expectedRows) were expected")
                 }
                 if let referenceDatabase {
-                    let expected = try Effect.of(submission, on: referenceDatabase, objects: objects)
+                    let expected = try Effect.of(try submission.resolved(on: referenceDatabase), on: referenceDatabase, objects: objects)
                     if expected.digest != effect.digest || expected.rows != effect.rows {
                         figures.problems.append("\(key): content differs from the undisturbed run (\(effect) vs \(expected))")
                     }
@@ -103,6 +103,23 @@ enum FaultAudit {
             }
         }
         return figures
+    }
+}
+
+extension Submission {
+    /// This operation as `database`'s run knows it. A gateway derives the message id from the key and the request,
+    /// and a later step's request carries ids an earlier step minted, so the reference run gave the same key another
+    /// message id: its gateway recorded which in `idempotency_keys`. Direct publishes keep the ids they carried.
+    func resolved(on database: PostgresConnection) throws -> Submission {
+        func recorded(forKey key: String) throws -> String? {
+            try database.execute(
+                "SELECT message_id FROM idempotency_keys WHERE tenant_id = $1 AND key = $2", [FaultBaseline.tenant, key]
+            ).rows.first?["message_id"]
+        }
+        var resolved = self
+        resolved.messageId = try recorded(forKey: key) ?? messageId
+        if let referenceKey { resolved.reference = try recorded(forKey: referenceKey) ?? reference }
+        return resolved
     }
 }
 

@@ -5,18 +5,35 @@ import Synchronization
 
 /// One operation a client handed to Pulse, and what the client saw of it.
 struct Submission: Sendable {
-    enum Kind: String, Sendable, CaseIterable { case prediction, feedback, extraction, snapshot, training }
+    enum Kind: String, Sendable, CaseIterable {
+        case prediction, feedback, extraction, snapshot, training
+
+        /// The operation the gateway route of this kind publishes.
+        var operation: String {
+            switch self {
+            case .prediction: Operations.runPrediction.rawValue
+            case .feedback: Operations.recordFeedback.rawValue
+            case .extraction: Operations.extractSQL.rawValue
+            case .snapshot: Operations.createSnapshot.rawValue
+            case .training: Operations.startTraining.rawValue
+            }
+        }
+    }
 
     let kind: Kind
-    /// The Idempotency-Key; the same in the reference run and the disturbed run, so are the message ids.
+    /// The Idempotency-Key; the same in the reference run and the disturbed run, and with the same bodies so are the
+    /// message ids.
     let key: String
-    let messageId: String
+    var messageId: String
     /// The stage whose inbox records the operation.
     let stage: Stage
     /// Rows the operation must leave: predictions in the request, feedback items; 1 for an entity.
     let expectedRows: Int
     /// For feedback: the message id of the prediction request it gives outcomes for.
-    let reference: String?
+    var reference: String?
+    /// For feedback sent through the gateway: the prediction request's Idempotency-Key (the reference run gave that
+    /// request another message id: its body differs in the ids that earlier steps minted).
+    var referenceKey: String? = nil
     /// Answered 200/202 by the gateway (or confirmed by the broker).
     var accepted = false
     /// Sends, including retries after a 5xx or a broken connection.
@@ -52,16 +69,38 @@ final class FaultClient: Sendable {
 
     var submissions: [Submission] { ledger.withLock { $0 } }
 
-    func messageId(forKey key: String) -> String { MessageID.fromIdempotencyKey(key, tenant: tenant) }
+    /// The message id of the operation submitted under `key` (waiting a little for a submission another thread is
+    /// just starting); "" when there is none.
+    func messageId(forKey key: String) -> String {
+        let deadline = Date().addingTimeInterval(10)
+        repeat {
+            if let id = ledger.withLock({ $0.first { $0.key == key }?.messageId }) { return id }
+            Thread.sleep(forTimeInterval: 0.02)
+        } while Date() < deadline
+        return ""
+    }
+
+    /// The id the gateway gives a request with an idempotency key (`MessageID.forIdempotentRequest`): the same in
+    /// the reference run and the disturbed run, which send the same bodies under the same keys.
+    func gatewayMessageId(_ kind: Submission.Kind, key: String, body: String) -> String {
+        let payload = (try? JSONValue.parse(Data(body.utf8))) ?? .null
+        let hash = IdempotentRequest.hash(name: kind.operation, payload: payload)
+        return MessageID.forIdempotentRequest(key: key, tenant: tenant, requestHash: hash)
+    }
 
     /// Submits one operation and returns the worker's reply body once there is one (nil when the operation was
     /// refused, failed, or no reply came within the patience).
     @discardableResult
     func submit(
-        _ kind: Submission.Kind, stage: Stage, path: String, key: String, body: String, expectedRows: Int = 1, reference: String? = nil
+        _ kind: Submission.Kind, stage: Stage, path: String, key: String, body: String, expectedRows: Int = 1, referenceKey: String? = nil
     ) -> [String: Any]? {
         let index = ledger.withLock { ledger in
-            ledger.append(Submission(kind: kind, key: key, messageId: messageId(forKey: key), stage: stage, expectedRows: expectedRows, reference: reference))
+            var submission = Submission(
+                kind: kind, key: key, messageId: gatewayMessageId(kind, key: key, body: body), stage: stage, expectedRows: expectedRows,
+                reference: referenceKey.map { key in ledger.first { $0.key == key }?.messageId ?? "" }
+            )
+            submission.referenceKey = referenceKey
+            ledger.append(submission)
             return ledger.count - 1
         }
         let deadline = Date().addingTimeInterval(patienceSeconds)
@@ -95,7 +134,7 @@ final class FaultClient: Sendable {
                     $0[index].accepted = true
                     $0[index].acceptedAt = $0[index].acceptedAt ?? now
                 }
-                guard let reply = awaitReply(messageId(forKey: key), until: deadline) else { return nil }
+                guard let reply = awaitReply(gatewayMessageId(kind, key: key, body: body), until: deadline) else { return nil }
                 ledger.withLock { $0[index].answeredAt = Date() }
                 return reply
             case 409, 500...599:
@@ -111,7 +150,7 @@ final class FaultClient: Sendable {
     @discardableResult
     func submitAsync(_ kind: Submission.Kind, stage: Stage, path: String, key: String, body: String, expectedRows: Int = 1) -> Bool {
         let index = ledger.withLock { ledger in
-            ledger.append(Submission(kind: kind, key: key, messageId: messageId(forKey: key), stage: stage, expectedRows: expectedRows, reference: nil))
+            ledger.append(Submission(kind: kind, key: key, messageId: gatewayMessageId(kind, key: key, body: body), stage: stage, expectedRows: expectedRows, reference: nil))
             return ledger.count - 1
         }
         let deadline = Date().addingTimeInterval(patienceSeconds)

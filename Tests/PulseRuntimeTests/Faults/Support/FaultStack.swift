@@ -113,7 +113,7 @@ final class FaultStack {
     func replayParked(_ stage: Stage) throws -> Int {
         let deadLetters = try DeadLetters(configuration: configuration, stageName: stage.rawValue)
         defer { deadLetters.close() }
-        return try deadLetters.replay { _ in true }
+        return try deadLetters.replay(DeadLetters.Filter())
     }
 
     /// Waits until every event committed to the outbox has been published (a worker killed between its commit and

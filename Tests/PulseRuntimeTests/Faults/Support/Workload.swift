@@ -21,7 +21,7 @@ enum Workload {
             guard let feedback = try? FaultJSON.text(["items": items]) else { return }
             client.submit(
                 .feedback, stage: .driftMonitor, path: "/feedback", key: "\(prefix)-f\(batch)", body: feedback, expectedRows: items.count,
-                reference: client.messageId(forKey: predictionKey)
+                referenceKey: predictionKey
             )
         }
     }
