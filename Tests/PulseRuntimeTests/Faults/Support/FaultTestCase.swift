@@ -1,4 +1,5 @@
 import Foundation
+import PulseRuntime
 import XCTest
 
 /// The base of every fault scenario: skips outside `ops/test.sh`, and tears each stack down after the test
@@ -19,5 +20,19 @@ class FaultTestCase: XCTestCase {
             stack.close(keepLogs: (self?.testRun?.totalFailureCount ?? 1) > 0)
         }
         return stack
+    }
+
+    /// The undisturbed run to audit a scenario against: the same first `jobs` pipeline jobs (same keys) on a new
+    /// stack, every stage in-process, nothing broken.
+    func undisturbedRun(_ scenario: String, jobs: Int, clients: Int, prefix: String) throws -> FaultStack {
+        let reference = try makeStack(scenario)
+        reference.startInProcessWorkers([
+            ExtractorHandler(), SnapshotterHandler(), TrainerHandler(), EvaluatorHandler(), ScorerHandler(), DriftMonitorHandler(),
+        ])
+        let client = FaultClient(stack: reference)
+        defer { client.finish() }
+        let baseline = reference.baseline
+        XCTAssertTrue(LoadRun(clients: clients) { $0 < jobs ? Workload.pipeline(client, baseline, prefix: prefix, index: $0) : nil }.wait())
+        return reference
     }
 }
