@@ -33,6 +33,25 @@ struct TrainingOnFlightsTests {
         }
         let flights = try FlightTraining(fixture: fixture)
 
+        // 0. Bad requests are problems naming the field, at the gateway or in the trainer, and register no model.
+        for (request, pointer) in [
+            (["label": "is_late", "include": ["no_such_column"]] as [String: Any], "/payload/include/0"),
+            (["label": "arr_delay"], "/payload/label"),  // minutes are not 0/1 labels for binary:logistic
+            (["label": "is_late", "algorithm": "logistic-regression", "objective": "reg:squarederror"], "/payload/objective"),
+            (["label": "is_late", "algorithm": "logistic-regression", "parameters": ["c": 0]], "/payload/parameters/c"),
+            (["label": "is_late", "timestamps": "epoch"], "/payload/timestamps"),
+        ] {
+            let response = try flights.startTraining(modelName: "refused", request)
+            #expect(response.status == 422, "\(response.text.prefix(500))")
+            #expect(response.text.contains(pointer), "\(response.text.prefix(500))")
+        }
+        let refused = try fixture.withDatabase { database in
+            try database.execute(
+                "SELECT count(*) AS n FROM models WHERE tenant_id = $1 AND name = 'refused'", [flights.headers["Pulse-Tenant"] ?? ""]
+            ).rows[0].int("n")
+        }
+        #expect(refused == 0)
+
         // 1. The same request twice, at once, on two trainer hosts: byte-identical model files and equal metrics.
         var trained: [String: TrainedFlightModel] = [:]
         for (name, request) in [("late_xgb", Self.xgboost), ("late_lr", Self.logistic), ("delay_xgb", Self.regression)] {
@@ -150,13 +169,21 @@ struct FlightTraining {
         })
     }
 
-    /// Sends the same training request twice at once and reads back both models.
-    func trainTwice(modelName: String, _ request: [String: Any]) throws -> (TrainedFlightModel, TrainedFlightModel) {
+    func trainingBody(modelName: String, _ request: [String: Any]) throws -> String {
         var body = request
         body["datasetId"] = datasetId
         body["datasetVersion"] = 1
         body["modelName"] = modelName
-        let text = try EndToEnd.json(body)
+        return try EndToEnd.json(body)
+    }
+
+    func startTraining(modelName: String, _ request: [String: Any]) throws -> GatewayClient.Response {
+        try fixture.client.send("POST", "/training-jobs", headers: headers, body: try trainingBody(modelName: modelName, request))
+    }
+
+    /// Sends the same training request twice at once and reads back both models.
+    func trainTwice(modelName: String, _ request: [String: Any]) throws -> (TrainedFlightModel, TrainedFlightModel) {
+        let text = try trainingBody(modelName: modelName, request)
         let pending = (0..<2).map { _ in fixture.client.sendInBackground("POST", "/training-jobs", headers: headers, body: text) }
         let models = try pending.map { request -> TrainedFlightModel in
             let response = try request.wait()
