@@ -29,6 +29,8 @@ let package = Package(
         .systemLibrary(name: "CRabbitMQ", path: "Sources/CRabbitMQ", pkgConfig: "librabbitmq", providers: [.apt(["librabbitmq-dev"])]),
         .systemLibrary(name: "CMicroHTTPD", path: "Sources/CMicroHTTPD", pkgConfig: "libmicrohttpd", providers: [.apt(["libmicrohttpd-dev"])]),
         .systemLibrary(name: "CXGBoost", path: "Sources/CXGBoost", pkgConfig: "xgboost", providers: [.apt(["libxgboost-dev"])]),
+        // Debian's liblinear-dev ships no pkg-config file: the module map links -llinear.
+        .systemLibrary(name: "CLinear", path: "Sources/CLinear", providers: [.apt(["liblinear-dev"])]),
 
         .target(name: "PulseContracts", swiftSettings: swiftSettings),
         .target(name: "PulseCore", dependencies: ["PulseContracts"], swiftSettings: swiftSettings),
@@ -40,7 +42,7 @@ let package = Package(
         ),
         .target(name: "PulseMessaging", dependencies: ["PulseCore", "PulseContracts", "CRabbitMQ"], swiftSettings: swiftSettings),
         .target(name: "PulseConnectors", dependencies: ["PulseCore", "PulseContracts", "PulseStorage"], swiftSettings: swiftSettings),
-        .target(name: "PulseML", dependencies: ["PulseCore", "PulseContracts", "CXGBoost"], swiftSettings: swiftSettings),
+        .target(name: "PulseML", dependencies: ["PulseCore", "PulseContracts", "CXGBoost", "CLinear"], swiftSettings: swiftSettings),
         .target(name: "PulseHTTP", dependencies: ["PulseCore", "PulseContracts", "CMicroHTTPD"], swiftSettings: swiftSettings),
         .target(
             name: "PulseRuntime",

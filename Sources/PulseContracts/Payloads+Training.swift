@@ -1,4 +1,5 @@
-/// Gradient-boosting parameters a producer may set; every field is optional and has a sensible default.
+/// Training parameters a producer may set; every field is optional and has a sensible default.
+/// `rounds` … `lambda` are XGBoost's; `c` and `eps` are the logistic regression's (liblinear's `C` and `eps`).
 public struct TrainingParameters: Codable, Sendable, Equatable {
     public var rounds: Int?
     public var maxDepth: Int?
@@ -8,12 +9,20 @@ public struct TrainingParameters: Codable, Sendable, Equatable {
     public var colsampleByTree: Double?
     public var minChildWeight: Double?
     public var lambda: Double?
+    /// Inverse regularisation strength of the logistic regression (default 1).
+    public var c: Double?
+    /// Stopping tolerance of the logistic regression (default 1e-4).
+    public var eps: Double?
 
-    public init(rounds: Int? = nil, maxDepth: Int? = nil, learningRate: Double? = nil, seed: Int? = nil) {
+    public init(
+        rounds: Int? = nil, maxDepth: Int? = nil, learningRate: Double? = nil, seed: Int? = nil, c: Double? = nil, eps: Double? = nil
+    ) {
         self.rounds = rounds
         self.maxDepth = maxDepth
         self.learningRate = learningRate
         self.seed = seed
+        self.c = c
+        self.eps = eps
     }
 
     func problems(at pointer: String) -> [Problem.FieldError] {
@@ -28,7 +37,9 @@ public struct TrainingParameters: Codable, Sendable, Equatable {
         if let colsampleByTree { check(colsampleByTree > 0 && colsampleByTree <= 1, "colsampleByTree", "must be in (0, 1]") }
         if let minChildWeight { check(minChildWeight >= 0 && minChildWeight.isFinite, "minChildWeight", "must be 0 or more") }
         if let lambda { check(lambda >= 0 && lambda.isFinite, "lambda", "must be 0 or more") }
-        if let seed { check(seed >= 0, "seed", "must be 0 or more") }
+        if let seed { check(seed >= 0 && seed <= Int(Int32.max), "seed", "must be between 0 and \(Int32.max)") }
+        if let c { check(c > 0 && c.isFinite, "c", "must be a finite number greater than 0") }
+        if let eps { check(eps > 0 && eps.isFinite, "eps", "must be a finite number greater than 0") }
         return errors
     }
 }
@@ -39,24 +50,41 @@ public struct StartTraining: Payload, Equatable {
     public var datasetVersion: Int
     public var modelName: String
     public var label: String
+    /// `xgboost` (default) or `logistic-regression`.
     public var algorithm: String?
+    /// `binary:logistic` (default; labels 0/1, true/false) or `reg:squarederror` (labels any finite number;
+    /// XGBoost only).
+    public var objective: String?
     public var parameters: TrainingParameters?
-    /// Columns to leave out of the features (ids and cursors are always left out).
+    /// Columns to leave out of the features.
     public var exclude: [String]?
+    /// Columns left out by default (the row key, the cursor, the join key and joined columns) to use as features.
+    public var include: [String]?
+    /// `exclude` (default) leaves timestamp and date columns out; `parts` turns each into its UTC hour,
+    /// ISO day of week and month.
+    public var timestamps: String?
     /// The most recent share of rows (by cursor) held out for evaluation.
     public var holdoutFraction: Double?
 
+    public static let algorithms = ["xgboost", "logistic-regression"]
+    public static let objectives = ["binary:logistic", "reg:squarederror"]
+    public static let timestampChoices = ["exclude", "parts"]
+
     public init(
         datasetId: String, datasetVersion: Int, modelName: String, label: String, algorithm: String? = nil,
-        parameters: TrainingParameters? = nil, exclude: [String]? = nil, holdoutFraction: Double? = nil
+        objective: String? = nil, parameters: TrainingParameters? = nil, exclude: [String]? = nil, include: [String]? = nil,
+        timestamps: String? = nil, holdoutFraction: Double? = nil
     ) {
         self.datasetId = datasetId
         self.datasetVersion = datasetVersion
         self.modelName = modelName
         self.label = label
         self.algorithm = algorithm
+        self.objective = objective
         self.parameters = parameters
         self.exclude = exclude
+        self.include = include
+        self.timestamps = timestamps
         self.holdoutFraction = holdoutFraction
     }
 
@@ -70,8 +98,23 @@ public struct StartTraining: Payload, Equatable {
             errors.append(.init(pointer: pointer + "/modelName", detail: "must be letters, digits and underscores (≤ 63)"))
         }
         if !SourceIdentifier.isValidPart(label) { errors.append(.init(pointer: pointer + "/label", detail: SourceIdentifier.columnRule)) }
-        if let algorithm, algorithm != "xgboost" {
-            errors.append(.init(pointer: pointer + "/algorithm", detail: "unsupported algorithm '\(algorithm)'; supported: xgboost"))
+        if let algorithm, !Self.algorithms.contains(algorithm) {
+            errors.append(.init(
+                pointer: pointer + "/algorithm",
+                detail: "unsupported algorithm '\(algorithm)'; supported: \(Self.algorithms.joined(separator: ", "))"))
+        }
+        if let objective, !Self.objectives.contains(objective) {
+            errors.append(.init(
+                pointer: pointer + "/objective",
+                detail: "unsupported objective '\(objective)'; supported: \(Self.objectives.joined(separator: ", "))"))
+        } else if algorithm == "logistic-regression", let objective, objective != "binary:logistic" {
+            errors.append(.init(pointer: pointer + "/objective", detail: "logistic-regression supports binary:logistic only"))
+        }
+        if let timestamps, !Self.timestampChoices.contains(timestamps) {
+            errors.append(.init(pointer: pointer + "/timestamps", detail: "must be one of: \(Self.timestampChoices.joined(separator: ", "))"))
+        }
+        for (index, column) in (include ?? []).enumerated() where !SourceIdentifier.isValidPart(column) {
+            errors.append(.init(pointer: pointer + "/include/\(index)", detail: SourceIdentifier.columnRule))
         }
         if let holdoutFraction, !(holdoutFraction >= 0.05 && holdoutFraction <= 0.5) {
             errors.append(.init(pointer: pointer + "/holdoutFraction", detail: "must be between 0.05 and 0.5"))

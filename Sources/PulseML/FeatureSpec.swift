@@ -12,22 +12,31 @@ public struct FeatureSpec: Codable, Sendable, Equatable {
             case boolean
             /// The index of the value in `vocabulary` (sorted, distinct); unseen values become NaN.
             case categorical(vocabulary: [String])
+            /// One UTC calendar part of a timestamp or date column; unparsable text becomes NaN.
+            case timestampPart(TimestampPart)
         }
 
+        /// The feature's name (a column name, or `<column>.<part>` for a timestamp part).
         public let name: String
+        /// The dataset column (and prediction-request field) the value is read from.
+        public let column: String
         public let encoding: Encoding
 
-        public init(name: String, encoding: Encoding) {
+        public init(name: String, encoding: Encoding, column: String? = nil) {
             self.name = name
             self.encoding = encoding
+            self.column = column ?? name
         }
 
-        private enum CodingKeys: String, CodingKey { case name, encoding, vocabulary }
+        private enum CodingKeys: String, CodingKey { case name, column, encoding, vocabulary, part }
 
         public init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: CodingKeys.self)
             name = try container.decode(String.self, forKey: .name)
+            column = try container.decodeIfPresent(String.self, forKey: .column) ?? name
             switch try container.decode(String.self, forKey: .encoding) {
+            case "timestampPart":
+                encoding = .timestampPart(try container.decode(TimestampPart.self, forKey: .part))
             case "numeric":
                 encoding = .numeric
             case "boolean":
@@ -49,7 +58,11 @@ public struct FeatureSpec: Codable, Sendable, Equatable {
         public func encode(to encoder: any Encoder) throws {
             var container = encoder.container(keyedBy: CodingKeys.self)
             try container.encode(name, forKey: .name)
+            if column != name { try container.encode(column, forKey: .column) }
             switch encoding {
+            case .timestampPart(let part):
+                try container.encode("timestampPart", forKey: .encoding)
+                try container.encode(part, forKey: .part)
             case .numeric:
                 try container.encode("numeric", forKey: .encoding)
             case .boolean:
@@ -64,6 +77,10 @@ public struct FeatureSpec: Codable, Sendable, Equatable {
         public func encode(_ value: FeatureValue) -> Float {
             switch (encoding, value) {
             case (_, .missing):
+                return .nan
+            case (.timestampPart(let part), .text(let text)):
+                return UTCTimestamp.parse(text).map { Float(part.value(of: $0)) } ?? .nan
+            case (.timestampPart, .number), (.timestampPart, .bool):
                 return .nan
             case (.numeric, .number(let number)):
                 return Self.finite(number)
@@ -115,21 +132,31 @@ public struct FeatureSpec: Codable, Sendable, Equatable {
         self.label = label
     }
 
+    /// What becomes of timestamp and date columns.
+    public enum TimestampFeatures: String, Codable, Sendable, CaseIterable {
+        /// Left out (the default: a raw instant rarely generalises to the future).
+        case exclude
+        /// Three numeric features per column, in UTC: hour (0–23), ISO day of week (1 = Monday … 7), month (1–12).
+        case parts
+    }
+
     /// Infers a spec from a dataset's schema and rows.
     ///
     /// - Parameters:
     ///   - columns: the dataset schema.
     ///   - label: the label column; it is never a feature.
     ///   - exclude: columns to leave out (ids, keys).
+    ///   - timestamps: whether timestamp and date columns are left out or become calendar parts.
     ///   - rows: CSV fields in `columns` order; nil is an empty field (NULL).
     /// - Returns: integer/double columns as numeric, boolean as 0/1, text as categorical with the sorted
-    ///   distinct non-null values. Timestamp and date columns are left out.
+    ///   distinct non-null values, timestamp and date columns as `timestamps` says.
     /// - Throws: `MLError` if the label is not a column, a row has the wrong width, or a text column has
     ///   more than `maximumCategories` distinct values (the error names the column).
     public static func infer(
         columns: [ColumnDescription],
         label: String,
         exclude: Set<String>,
+        timestamps: TimestampFeatures = .exclude,
         rows: some Sequence<[String?]>
     ) throws -> FeatureSpec {
         guard columns.contains(where: { $0.name == label }) else {
@@ -137,8 +164,8 @@ public struct FeatureSpec: Codable, Sendable, Equatable {
         }
         let used = columns.indices.filter { index in
             let column = columns[index]
-            return column.name != label && !exclude.contains(column.name) && column.kind != .timestamp
-                && column.kind != .date
+            let isTime = column.kind == .timestamp || column.kind == .date
+            return column.name != label && !exclude.contains(column.name) && (!isTime || timestamps == .parts)
         }
         let textColumns = used.filter { columns[$0].kind == .text }
         var distinct = [Int: Set<String>]()
@@ -163,23 +190,27 @@ public struct FeatureSpec: Codable, Sendable, Equatable {
             }
         }
 
-        let features = used.map { index -> Feature in
+        let features = used.flatMap { index -> [Feature] in
             let column = columns[index]
             switch column.kind {
             case .integer, .double:
-                return Feature(name: column.name, encoding: .numeric)
+                return [Feature(name: column.name, encoding: .numeric)]
             case .boolean:
-                return Feature(name: column.name, encoding: .boolean)
-            case .text, .timestamp, .date:
-                return Feature(name: column.name, encoding: .categorical(vocabulary: (distinct[index] ?? []).sorted()))
+                return [Feature(name: column.name, encoding: .boolean)]
+            case .text:
+                return [Feature(name: column.name, encoding: .categorical(vocabulary: (distinct[index] ?? []).sorted()))]
+            case .timestamp, .date:
+                return TimestampPart.allCases.map { part in
+                    Feature(name: "\(column.name).\(part.rawValue)", encoding: .timestampPart(part), column: column.name)
+                }
             }
         }
         return FeatureSpec(features: features, label: label)
     }
 
-    /// Encodes one row into a vector in `features` order; `value` returns a feature's value by name.
+    /// Encodes one row into a vector in `features` order; `value` returns a column's value by name.
     public func encode(_ value: (String) -> FeatureValue) -> [Float] {
-        features.map { $0.encode(value($0.name)) }
+        features.map { $0.encode(value($0.column)) }
     }
 
     /// Encodes one row of CSV fields laid out as `columns`; absent columns are missing.
@@ -191,7 +222,7 @@ public struct FeatureSpec: Codable, Sendable, Equatable {
 
     /// Returns a function that encodes rows of CSV fields laid out as `columns` (absent columns are missing).
     public func makeRowEncoder(columns: [ColumnDescription]) -> @Sendable ([String?]) -> [Float] {
-        let plan = features.map { feature in (feature, columns.firstIndex { $0.name == feature.name }) }
+        let plan = features.map { feature in (feature, columns.firstIndex { $0.name == feature.column }) }
         return { fields in
             plan.map { feature, index in
                 guard let index, index < fields.count, let field = fields[index] else { return .nan }

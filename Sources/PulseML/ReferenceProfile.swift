@@ -27,7 +27,7 @@ public struct ReferenceProfile: Codable, Sendable, Equatable {
     static func profile(_ feature: FeatureSpec.Feature, values: [Float], bins: Int) -> FeatureProfile {
         let total = Double(values.count)
         switch feature.encoding {
-        case .numeric, .boolean:
+        case .numeric, .boolean, .timestampPart:
             let numericBins = NumericBins.reference(values.map(Double.init), bins: bins)
             let present = values.filter { !$0.isNaN }.count
             return FeatureProfile(

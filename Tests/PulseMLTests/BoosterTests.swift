@@ -91,3 +91,17 @@ import Testing
         #expect(Booster.libraryVersion.split(separator: ".").count == 3)
     }
 }
+
+extension BoosterTests {
+    @Test func regressionTrainingIsDeterministicToTheByte() throws {
+        let (matrix, labels) = Self.separableData()
+        let targets = (0..<matrix.rows).map { matrix[$0, 0] * 3 - matrix[$0, 1] + labels[$0] }
+        var parameters = Self.parameters
+        parameters.objective = "reg:squarederror"
+        let first = try Booster.train(features: matrix, labels: targets, parameters: parameters)
+        let second = try Booster.train(features: matrix, labels: targets, parameters: parameters)
+        #expect(try first.serializedJSON() == (try second.serializedJSON()))
+        let loaded = try Algorithm.xgboost.loadModel(json: try first.serializedJSON())
+        #expect(try loaded.predict(matrix) == (try first.predict(matrix)))
+    }
+}

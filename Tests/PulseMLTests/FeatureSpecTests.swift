@@ -101,3 +101,23 @@ import Testing
         #expect(HoldoutSplit.byOrder(count: 0, holdoutFraction: 0.2).holdout.isEmpty)
     }
 }
+
+extension FeatureSpecTests {
+    /// NaN, ±inf and values beyond `Float`'s range (3.4e38) are missing, whether they come as JSON numbers or as text.
+    @Test(arguments: [
+        FeatureValue.number(.nan), .number(.infinity), .number(-.infinity), .number(1e39), .number(-1e39),
+        .text("NaN"), .text("nan"), .text("inf"), .text("-Infinity"), .text("1e400"), .text("1e39"), .text(""), .text("12abc"),
+    ])
+    func nonFiniteNumbersAreMissing(value: FeatureValue) {
+        let feature = FeatureSpec.Feature(name: "amount", encoding: .numeric)
+        #expect(feature.encode(value).isNaN)
+    }
+
+    @Test func nonFiniteLabelsAreNotLabels() throws {
+        let spec = try inferred()
+        for text in ["NaN", "inf", "-inf", "1e400", "", "late"] {
+            #expect(spec.parseLabel(text) == nil, "\(text)")
+        }
+        #expect(spec.parseLabel("-12.5") == -12.5)
+    }
+}

@@ -651,20 +651,41 @@ components:
         datasetVersion: { type: integer, minimum: 1 }
         modelName: { type: string }
         label: { type: string }
-        algorithm: { type: string, const: xgboost }
-        exclude: { type: array, items: { type: string } }
+        algorithm:
+          type: string
+          enum: [xgboost, logistic-regression]
+          default: xgboost
+          description: logistic-regression is liblinear's L2-regularised logistic regression (solver L2R_LR, bias 1).
+        objective:
+          type: string
+          enum: ["binary:logistic", "reg:squarederror"]
+          default: "binary:logistic"
+          description: binary:logistic needs 0/1 or true/false labels; reg:squarederror (xgboost only) any finite number.
+        exclude: { type: array, items: { type: string }, description: Columns to leave out of the features. }
+        include:
+          type: array
+          items: { type: string }
+          description: Columns left out by default (row key, cursor, join key, joined columns) to use as features.
+        timestamps:
+          type: string
+          enum: [exclude, parts]
+          default: exclude
+          description: parts turns each timestamp or date column into its UTC hour, ISO day of week and month.
         holdoutFraction: { type: number, minimum: 0.05, maximum: 0.5 }
         parameters:
           type: object
+          description: rounds … lambda apply to xgboost; c and eps to logistic-regression.
           properties:
             rounds: { type: integer, minimum: 1, maximum: 5000 }
             maxDepth: { type: integer, minimum: 1, maximum: 20 }
             learningRate: { type: number, exclusiveMinimum: 0, maximum: 1 }
-            seed: { type: integer, minimum: 0 }
+            seed: { type: integer, minimum: 0, maximum: 2147483647 }
             subsample: { type: number, exclusiveMinimum: 0, maximum: 1 }
             colsampleByTree: { type: number, exclusiveMinimum: 0, maximum: 1 }
             minChildWeight: { type: number, minimum: 0 }
             lambda: { type: number, minimum: 0 }
+            c: { type: number, exclusiveMinimum: 0, default: 1, description: Inverse regularisation strength (liblinear C). }
+            eps: { type: number, exclusiveMinimum: 0, default: 0.0001, description: liblinear's stopping tolerance. }
     PromotionPolicy:
       type: object
       properties:

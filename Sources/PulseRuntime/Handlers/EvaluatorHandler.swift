@@ -29,14 +29,14 @@ public struct EvaluatorHandler: StageHandler {
         let data = try TrainingData.load(manifest: dataset, request: candidate.trainingConfig, spec: manifest.featureSpec, objects: context.objects)
         let holdoutLabels = Array(data.labels[data.split.holdout])
         let metrics = ClassificationMetrics(
-            labels: holdoutLabels, scores: try candidate.booster(from: context.objects).predict(data.matrix.rows(data.split.holdout))
+            labels: holdoutLabels, scores: try candidate.model(from: context.objects).predict(data.matrix.rows(data.split.holdout))
         )
 
         var championMetrics: ClassificationMetrics?
         let champion = try StoredModel.production(name: candidate.name, tenant: envelope.tenantId, on: context.database)
         if let champion, champion.id != candidate.id {
             let championManifest = try champion.manifest(from: context.objects)
-            let scores = try champion.booster(from: context.objects).predict(data.holdout(encodedWith: championManifest.featureSpec))
+            let scores = try champion.model(from: context.objects).predict(data.holdout(encodedWith: championManifest.featureSpec))
             championMetrics = ClassificationMetrics(labels: holdoutLabels, scores: scores)
         }
         let evaluationId = EntityID.derived(.evaluation, tenant: envelope.tenantId, messageId: envelope.messageId, timestamp: envelope.timestamp)

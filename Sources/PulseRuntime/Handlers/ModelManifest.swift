@@ -3,8 +3,9 @@ import PulseContracts
 import PulseML
 import PulseStorage
 
-/// Pulse's description of a model, stored next to XGBoost's own JSON model file: everything needed to score
-/// it identically (feature spec), to trace it (dataset), and to watch it (reference profile for drift).
+/// Pulse's description of a model, stored next to the model file (XGBoost's JSON, or Pulse's logistic-regression
+/// JSON): everything needed to score it identically (algorithm, feature spec), to trace it (dataset), to check it
+/// (the holdout predictions file) and to watch it (reference profile for drift).
 struct ModelManifest: Codable {
     struct DatasetRef: Codable {
         let datasetId: String
@@ -16,18 +17,47 @@ struct ModelManifest: Codable {
     let modelId: String
     let modelName: String
     let version: Int
+    /// `xgboost` or `logistic-regression`.
     let algorithm: String
     let library: String
-    let parameters: BoosterParameters
+    /// `binary:logistic` or `reg:squarederror`.
+    let objective: String
+    let parameters: ModelParameters
     let featureSpec: FeatureSpec
     let dataset: DatasetRef
     let trainRows: Int
     let holdoutRows: Int
     let holdoutFraction: Double
-    let holdoutMetrics: ClassificationMetrics
+    let holdoutMetrics: ModelMetrics
     let reference: ReferenceProfile
     let modelKey: String
+    /// `holdout.csv` beside the model: `key,label,score` per holdout row in cursor order, the score as the stored
+    /// model file predicts it (shortest round-trip `Float` text), so serving can be checked against training.
+    let holdoutPredictionsKey: String
     let createdAt: String
+}
+
+/// The algorithm's parameters, stored flat (`{"rounds": …}` or `{"c": …, "eps": …}`).
+enum ModelParameters: Codable, Equatable {
+    case xgboost(BoosterParameters)
+    case logisticRegression(LogisticRegressionParameters)
+
+    private enum Keys: String, CodingKey { case rounds }
+
+    init(from decoder: any Decoder) throws {
+        if try decoder.container(keyedBy: Keys.self).contains(.rounds) {
+            self = .xgboost(try BoosterParameters(from: decoder))
+        } else {
+            self = .logisticRegression(try LogisticRegressionParameters(from: decoder))
+        }
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        switch self {
+        case .xgboost(let parameters): try parameters.encode(to: encoder)
+        case .logisticRegression(let parameters): try parameters.encode(to: encoder)
+        }
+    }
 }
 
 /// A model row with what scoring and evaluation need.
@@ -41,7 +71,7 @@ struct StoredModel {
     let trainingJobId: String
     let datasetVersionId: String
     let trainingConfig: StartTraining
-    let holdoutMetrics: ClassificationMetrics
+    let holdoutMetrics: ModelMetrics
 
     private static let columns = """
         id, name, version, stage, model_key, manifest_key, training_job_id, dataset_version_id,
@@ -71,15 +101,39 @@ struct StoredModel {
         trainingJobId = try row.string("training_job_id")
         datasetVersionId = try row.string("dataset_version_id")
         trainingConfig = try JSONColumn.decode(StartTraining.self, row["training_config"])
-        holdoutMetrics = try JSONColumn.decode(ClassificationMetrics.self, row["holdout_metrics"])
+        holdoutMetrics = try JSONColumn.decode(ModelMetrics.self, row["holdout_metrics"])
     }
 
     func manifest(from objects: any ObjectStore) throws -> ModelManifest {
         try JSONCodec.decode(ModelManifest.self, from: try objects.get(manifestKey))
     }
 
-    func booster(from objects: any ObjectStore) throws -> Booster {
-        try Booster.load(json: try objects.get(modelKey))
+    /// The algorithm that trained the model, from its training request.
+    var algorithm: Algorithm {
+        get throws {
+            let name = trainingConfig.algorithm ?? Algorithm.xgboost.rawValue
+            guard let algorithm = Algorithm(rawValue: name) else { throw StageError("model \(id) has an unknown algorithm '\(name)'") }
+            return algorithm
+        }
+    }
+
+    /// The model file, loaded by its algorithm.
+    func model(from objects: any ObjectStore) throws -> any TrainedModel {
+        try algorithm.loadModel(json: try objects.get(modelKey))
+    }
+
+    @available(*, deprecated, renamed: "model(from:)", message: "models are not all boosters")
+    func booster(from objects: any ObjectStore) throws -> any TrainedModel {
+        try model(from: objects)
+    }
+}
+
+extension LogisticRegressionParameters {
+    /// The producer's optional parameters over Pulse's defaults.
+    init(_ given: TrainingParameters?) {
+        self.init()
+        if let value = given?.c { c = value }
+        if let value = given?.eps { eps = value }
     }
 }
 

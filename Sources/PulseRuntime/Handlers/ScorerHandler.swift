@@ -6,15 +6,14 @@ import Synchronization
 
 /// Scores rows with the production model of a name and stores every prediction with its inputs.
 /// The production model is looked up per request, so a promotion takes effect on the next request;
-/// loaded boosters are cached by model id.
+/// loaded models (XGBoost or logistic regression) are cached by model id.
 public final class ScorerHandler: StageHandler {
     public let stage = Stage.scorer
     public let accepts: Set<String> = [Operations.runPrediction.rawValue]
     private let cache = Mutex<[String: LoadedModel]>([:])
 
-    struct LoadedModel: @unchecked Sendable {
-        // Booster is used by one scorer thread at a time (the host is single-threaded per process).
-        let booster: Booster
+    struct LoadedModel: Sendable {
+        let model: any TrainedModel
         let spec: FeatureSpec
     }
 
@@ -28,9 +27,9 @@ public final class ScorerHandler: StageHandler {
         let loaded = try load(model, objects: context.objects)
         var matrix = DenseMatrix(columns: loaded.spec.features.count)
         for row in request.rows {
-            matrix.append(row: loaded.spec.encode { name in FeatureValue(json: row.features[name]) })
+            matrix.append(row: loaded.spec.encode { column in FeatureValue(json: row.features[column]) })
         }
-        let scores = try loaded.booster.predict(matrix)
+        let scores = try loaded.model.predict(matrix)
         let ids = EntityID.derivedSeries(.prediction, tenant: envelope.tenantId, messageId: envelope.messageId, timestamp: envelope.timestamp, count: request.rows.count)
         let predictions = request.rows.enumerated().map { index, row in
             PredictionView(predictionId: ids[index], key: row.key, score: Double(scores[index]))
@@ -57,7 +56,7 @@ public final class ScorerHandler: StageHandler {
 
     private func load(_ model: StoredModel, objects: any ObjectStore) throws -> LoadedModel {
         if let cached = cache.withLock({ $0[model.id] }) { return cached }
-        let loaded = LoadedModel(booster: try model.booster(from: objects), spec: try model.manifest(from: objects).featureSpec)
+        let loaded = LoadedModel(model: try model.model(from: objects), spec: try model.manifest(from: objects).featureSpec)
         cache.withLock { $0[model.id] = loaded }
         return loaded
     }

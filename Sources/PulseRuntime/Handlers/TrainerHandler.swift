@@ -4,8 +4,11 @@ import PulseCore
 import PulseML
 import PulseStorage
 
-/// Trains a gradient-boosted classifier from a dataset version only (never live data), verifying the
-/// snapshot's hashes first, and registers it as a candidate model.
+/// Trains a model (XGBoost classifier or regressor, or a logistic-regression baseline) from a dataset version only
+/// (never live data), verifying the snapshot's hashes first, and registers it as a candidate model.
+///
+/// Deterministic: the same dataset version and request give a byte-identical model file and the same metrics on
+/// any trainer process (fixed seed and thread count for XGBoost; liblinear is single-threaded and seedless).
 public struct TrainerHandler: StageHandler {
     public let stage = Stage.trainer
     public let accepts: Set<String> = [Operations.startTraining.rawValue, Operations.snapshotCreated.rawValue]
@@ -29,17 +32,19 @@ public struct TrainerHandler: StageHandler {
         let started = Date()
         let manifest = try TrainingData.manifest(datasetId: request.datasetId, version: request.datasetVersion, tenant: envelope.tenantId, on: context.database)
         let data = try TrainingData.load(manifest: manifest, request: request, objects: context.objects)
-        let parameters = try BoosterParameters(request.parameters).validated()
         let loaded = Date()
 
         let trainLabels = Array(data.labels[data.split.train])
         let trainMatrix = data.matrix.rows(data.split.train)
-        let booster = try Booster.train(features: trainMatrix, labels: trainLabels, parameters: parameters) { round in
-            if round % 25 == 0 { context.logger.info("training", ["pulse.round": String(round), "pulse.rounds": String(parameters.rounds)]) }
-        }
-        let holdoutScores = try booster.predict(data.matrix.rows(data.split.holdout))
-        let metrics = ClassificationMetrics(labels: Array(data.labels[data.split.holdout]), scores: holdoutScores)
-        let reference = ReferenceProfile.build(spec: data.spec, matrix: trainMatrix, predictions: try booster.predict(trainMatrix))
+        let fitted = try Self.fit(request, matrix: trainMatrix, labels: trainLabels, spec: data.spec, logger: context.logger)
+        let modelBytes = try fitted.model.serializedJSON()
+        // Score the holdout with the model file as the scorer will load it, so the stored holdout predictions are
+        // exactly what serving returns for the same inputs.
+        let stored = try fitted.algorithm.loadModel(json: modelBytes)
+        let holdoutLabels = Array(data.labels[data.split.holdout])
+        let holdoutScores = try stored.predict(data.matrix.rows(data.split.holdout))
+        let metrics = ModelMetrics(objective: fitted.objective, labels: holdoutLabels, scores: holdoutScores)
+        let reference = ReferenceProfile.build(spec: data.spec, matrix: trainMatrix, predictions: try stored.predict(trainMatrix))
         let trained = Date()
 
         let jobId = EntityID.derived(.trainingJob, tenant: envelope.tenantId, messageId: envelope.messageId, timestamp: envelope.timestamp)
@@ -50,13 +55,16 @@ public struct TrainerHandler: StageHandler {
         let version = (try latest.rows.first?.int("version") ?? 0) + 1
         let prefix = "tenants/\(envelope.tenantId)/models/\(request.modelName)/\(modelId)"
         let modelManifest = ModelManifest(
-            modelId: modelId, modelName: request.modelName, version: version, algorithm: "xgboost", library: "xgboost \(Booster.libraryVersion)",
-            parameters: parameters, featureSpec: data.spec,
+            modelId: modelId, modelName: request.modelName, version: version, algorithm: fitted.algorithm.rawValue, library: fitted.library,
+            objective: fitted.objective, parameters: fitted.parameters, featureSpec: data.spec,
             dataset: .init(datasetId: manifest.datasetId, version: manifest.version, datasetVersionId: manifest.datasetVersionId, contentHash: manifest.contentHash),
             trainRows: data.split.train.count, holdoutRows: data.split.holdout.count, holdoutFraction: request.holdoutFraction ?? 0.2,
-            holdoutMetrics: metrics, reference: reference, modelKey: "\(prefix)/model.json", createdAt: Timestamp.format(Date())
+            holdoutMetrics: metrics, reference: reference, modelKey: "\(prefix)/model.json", holdoutPredictionsKey: "\(prefix)/holdout.csv",
+            createdAt: Timestamp.format(Date())
         )
-        try context.objects.put(modelManifest.modelKey, try booster.serializedJSON())
+        try context.objects.put(modelManifest.modelKey, modelBytes)
+        try context.objects.put(
+            modelManifest.holdoutPredictionsKey, Self.holdoutCSV(keys: data.holdoutKeys, labels: holdoutLabels, scores: holdoutScores))
         try context.objects.put("\(prefix)/manifest.json", try JSONCodec.encode(modelManifest))
 
         let body = TrainingView(
@@ -65,7 +73,7 @@ public struct TrainerHandler: StageHandler {
             holdoutRows: data.split.holdout.count, droppedMissingLabel: data.droppedMissingLabel, holdoutMetrics: metrics,
             loadSeconds: loaded.timeIntervalSince(started), trainSeconds: trained.timeIntervalSince(loaded)
         )
-        context.logger.info("model trained", ["pulse.model_id": modelId, "pulse.auc": String(metrics.auc)])
+        context.logger.info("model trained", ["pulse.model_id": modelId, "pulse.algorithm": fitted.algorithm.rawValue])
         let event = ModelEvent(modelId: modelId, modelName: request.modelName, runId: runId)
         return try StageOutcome(body: body, events: [try OutgoingEvent(Operations.trainingCompleted, event)]) { database in
             // Trainers of one model name register versions one at a time. The number was read before training; if a
@@ -114,7 +122,66 @@ struct TrainingView: Codable {
     let trainRows: Int
     let holdoutRows: Int
     let droppedMissingLabel: Int
-    let holdoutMetrics: ClassificationMetrics
+    let holdoutMetrics: ModelMetrics
     let loadSeconds: Double
     let trainSeconds: Double
+}
+
+extension TrainerHandler {
+    /// A trained model with what its manifest records.
+    struct Fitted {
+        let algorithm: Algorithm
+        let objective: String
+        let model: any TrainedModel
+        let parameters: ModelParameters
+        let library: String
+    }
+
+    /// Trains the request's algorithm; a parameter out of range is a problem naming `/payload/parameters/<name>`.
+    static func fit(_ request: StartTraining, matrix: DenseMatrix, labels: [Float], spec: FeatureSpec, logger: Logger) throws -> Fitted {
+        let name = request.algorithm ?? Algorithm.xgboost.rawValue
+        guard let algorithm = Algorithm(rawValue: name) else {
+            throw Problem.invalidField(pointer: "/payload/algorithm", detail: "unsupported algorithm '\(name)'")
+        }
+        let objective = request.objective ?? "binary:logistic"
+        do {
+            switch algorithm {
+            case .xgboost:
+                var parameters = BoosterParameters(request.parameters)
+                parameters.objective = objective
+                parameters = try parameters.validated()
+                let booster = try Booster.train(features: matrix, labels: labels, parameters: parameters) { round in
+                    if round % 25 == 0 { logger.info("training", ["pulse.round": String(round), "pulse.rounds": String(parameters.rounds)]) }
+                }
+                return Fitted(
+                    algorithm: algorithm, objective: objective, model: booster, parameters: .xgboost(parameters),
+                    library: "xgboost \(Booster.libraryVersion)")
+            case .logisticRegression:
+                guard objective == "binary:logistic" else {
+                    throw Problem.invalidField(pointer: "/payload/objective", detail: "logistic-regression supports binary:logistic only")
+                }
+                let parameters = try LogisticRegressionParameters(request.parameters).validated()
+                let model = try LogisticRegression.train(features: matrix, labels: labels, spec: spec, parameters: parameters)
+                return Fitted(
+                    algorithm: algorithm, objective: objective, model: model, parameters: .logisticRegression(parameters),
+                    library: "liblinear \(LogisticRegression.libraryVersion)")
+            }
+        } catch let error as MLError where error.code == .invalidParameter {
+            let pointer = error.field.map { $0 == "objective" ? "/payload/objective" : "/payload/parameters/\($0)" } ?? "/payload/parameters"
+            throw Problem.invalidField(pointer: pointer, detail: error.message)
+        } catch let error as MLError where error.field == "labels" {
+            throw Problem.invalidField(pointer: "/payload/label", detail: error.message)
+        }
+    }
+
+    /// `key,label,score` per holdout row; numbers as shortest round-trip `Float` text.
+    static func holdoutCSV(keys: [String], labels: [Float], scores: [Float]) -> Data {
+        var buffer = TextBuffer()
+        buffer.append("key,label,score\n")
+        for (index, key) in keys.enumerated() {
+            buffer.appendCSVField(key)
+            buffer.append(",\(labels[index]),\(scores[index])\n")
+        }
+        return Data(buffer.take())
+    }
 }

@@ -30,16 +30,26 @@ struct TrainingData {
         return try JSONColumn.decode(DatasetManifest.self, row["manifest"])
     }
 
-    /// Columns never used as features: the row key, the cursor, the join key and joined columns other than the label.
+    /// Columns not used as features: the row key, the cursor, the join key and joined columns (unless the request
+    /// includes them), and the request's `exclude`; never the label.
     static func excluded(manifest: DatasetManifest, request: StartTraining) -> Set<String> {
         var excluded: Set<String> = [manifest.source.keyColumn, manifest.source.cursorColumn]
         if let join = manifest.source.join {
             excluded.insert(join.key)
             excluded.formUnion(join.columns)
         }
+        excluded.subtract(request.include ?? [])
         excluded.formUnion(request.exclude ?? [])
         excluded.remove(request.label)
         return excluded
+    }
+
+    /// The row key of every holdout row, in cursor order (empty when the key column is not in the schema).
+    var holdoutKeys: [String] {
+        guard let index = columns.firstIndex(where: { $0.name == manifest.source.keyColumn }) else {
+            return split.holdout.map { _ in "" }
+        }
+        return rows[split.holdout].map { index < $0.count ? $0[index] ?? "" : "" }
     }
 
     /// Reads and encodes the rows. With `spec` given (the champion's, or a model's own) it is used as is;
@@ -49,6 +59,11 @@ struct TrainingData {
         guard let labelIndex = columns.firstIndex(where: { $0.name == request.label }) else {
             throw Problem.invalidField(pointer: "/payload/label", detail: "'\(request.label)' is not a column of the dataset (columns: \(columns.map(\.name).joined(separator: ", ")))")
         }
+        for (index, column) in (request.include ?? []).enumerated() where !columns.contains(where: { $0.name == column }) {
+            throw Problem.invalidField(pointer: "/payload/include/\(index)", detail: "'\(column)' is not a column of the dataset")
+        }
+        let classification = (request.objective ?? "binary:logistic") == "binary:logistic"
+        let timestamps = FeatureSpec.TimestampFeatures(rawValue: request.timestamps ?? "exclude") ?? .exclude
         var rows = try DatasetReader(objects: objects).rows(of: manifest)
         let before = rows.count
         rows.removeAll { $0.count <= labelIndex || $0[labelIndex] == nil }
@@ -62,15 +77,17 @@ struct TrainingData {
         }
         let spec = try given ?? FeatureSpec.infer(
             columns: columns, label: request.label, exclude: excluded(manifest: manifest, request: request),
-            rows: rows[split.train]
+            timestamps: timestamps, rows: rows[split.train]
         )
         var matrix = DenseMatrix(columns: spec.features.count)
         var labels: [Float] = []
         labels.reserveCapacity(rows.count)
+        let encode = spec.makeRowEncoder(columns: columns)
         for row in rows {
-            matrix.append(row: spec.encodeCSVRow(row, columns: columns))
-            guard let label = spec.parseLabel(row[labelIndex]) else {
-                throw Problem.invalidField(pointer: "/payload/label", detail: "'\(row[labelIndex] ?? "")' in column \(request.label) is not a label (0/1, true/false)")
+            matrix.append(row: encode(row))
+            guard let label = spec.parseLabel(row[labelIndex]), !classification || label == 0 || label == 1 else {
+                let expected = classification ? "0/1 or true/false (binary:logistic)" : "a finite number (reg:squarederror)"
+                throw Problem.invalidField(pointer: "/payload/label", detail: "a value in column \(request.label) is not a label: expected \(expected)")
             }
             labels.append(label)
         }
