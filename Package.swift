@@ -61,6 +61,7 @@ let package = Package(
         .executableTarget(name: "PulseCLI", dependencies: ["PulseRuntime"], swiftSettings: swiftSettings),
 
         .testTarget(name: "PulseContractsTests", dependencies: ["PulseContracts"], swiftSettings: swiftSettings),
+        .testTarget(name: "PulseCoreTests", dependencies: ["PulseCore"], swiftSettings: swiftSettings),
         .testTarget(name: "PulseStorageTests", dependencies: ["PulseStorage"], swiftSettings: swiftSettings),
         .testTarget(name: "PulseMessagingTests", dependencies: ["PulseMessaging"], swiftSettings: swiftSettings),
         .testTarget(name: "PulseConnectorsTests", dependencies: ["PulseConnectors", "PulseStorage"], swiftSettings: swiftSettings),

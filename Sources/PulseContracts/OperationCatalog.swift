@@ -8,6 +8,9 @@ public enum Operations {
     public static let startTraining = OperationName<StartTraining>("pulse.training.start.v1", kind: .mutation, stage: .trainer)
     public static let evaluateModel = OperationName<ModelReference>("pulse.model.evaluate.v1", kind: .mutation, stage: .evaluator)
     public static let promoteModel = OperationName<PromoteModel>("pulse.model.promote.v1", kind: .mutation, stage: .promoter)
+    public static let approveModel = OperationName<ReviewModel>("pulse.model.approve.v1", kind: .mutation, stage: .promoter)
+    public static let rejectModel = OperationName<ReviewModel>("pulse.model.reject.v1", kind: .mutation, stage: .promoter)
+    public static let rollbackModel = OperationName<RollbackModel>("pulse.model.rollback.v1", kind: .mutation, stage: .promoter)
     public static let runPrediction = OperationName<RunPrediction>("pulse.prediction.run.v1", kind: .mutation, stage: .scorer)
     public static let recordFeedback = OperationName<RecordFeedback>("pulse.feedback.record.v1", kind: .mutation, stage: .driftMonitor)
     public static let detectDrift = OperationName<DetectDrift>("pulse.drift.detect.v1", kind: .mutation, stage: .driftMonitor)
@@ -33,6 +36,8 @@ public enum Operations {
     public static let modelEvaluated = OperationName<ModelEvent>("pulse.model.evaluated.v1", kind: .event, stage: nil)
     public static let modelPromoted = OperationName<ModelEvent>("pulse.model.promoted.v1", kind: .event, stage: nil)
     public static let modelRejected = OperationName<ModelEvent>("pulse.model.rejected.v1", kind: .event, stage: nil)
+    /// The production model stepped back: `modelId` is production again, `reason` says which one it replaced and why.
+    public static let modelRolledBack = OperationName<ModelEvent>("pulse.model.rolled-back.v1", kind: .event, stage: nil)
     public static let feedbackRecorded = OperationName<FeedbackEvent>("pulse.feedback.recorded.v1", kind: .event, stage: nil)
     public static let driftDetected = OperationName<DriftEvent>("pulse.drift.detected.v1", kind: .event, stage: nil)
     public static let retrainingRequested = OperationName<RetrainingEvent>("pulse.retraining.requested.v1", kind: .event, stage: nil)
@@ -46,6 +51,7 @@ public enum OperationCatalog {
         Operations.evaluateModel.descriptor, Operations.promoteModel.descriptor, Operations.runPrediction.descriptor,
         Operations.recordFeedback.descriptor, Operations.detectDrift.descriptor, Operations.checkRetraining.descriptor,
         Operations.runRetraining.descriptor,
+        Operations.approveModel.descriptor, Operations.rejectModel.descriptor, Operations.rollbackModel.descriptor,
         Operations.getDataSource.descriptor, Operations.listDataSources.descriptor, Operations.getExtractionJob.descriptor,
         Operations.traceLineage.descriptor, Operations.getModel.descriptor, Operations.getDatasetVersion.descriptor,
         Operations.getRetrainingRun.descriptor,
@@ -53,6 +59,7 @@ public enum OperationCatalog {
         Operations.extractionCompleted.descriptor, Operations.extractionFailed.descriptor,
         Operations.snapshotCreated.descriptor, Operations.trainingCompleted.descriptor,
         Operations.modelEvaluated.descriptor, Operations.modelPromoted.descriptor, Operations.modelRejected.descriptor,
+        Operations.modelRolledBack.descriptor,
         Operations.feedbackRecorded.descriptor, Operations.driftDetected.descriptor,
         Operations.retrainingRequested.descriptor, Operations.retrainingCompleted.descriptor,
     ]

@@ -139,32 +139,3 @@ public struct ModelNameReference: Payload, Equatable {
         try require(SourceIdentifier.isValidPart(modelName), pointer + "/modelName", "must be letters, digits and underscores (≤ 63)")
     }
 }
-
-/// Rules a candidate must meet to become the production model.
-public struct PromotionPolicyPayload: Codable, Sendable, Equatable {
-    /// The candidate's holdout AUC must be at least this.
-    public var minAuc: Double?
-    /// The candidate may be at most this much AUC worse than the champion on the same holdout.
-    public var maxAucRegression: Double?
-    public init(minAuc: Double? = nil, maxAucRegression: Double? = nil) {
-        self.minAuc = minAuc
-        self.maxAucRegression = maxAucRegression
-    }
-}
-
-/// `pulse.model.promote.v1`
-public struct PromoteModel: Payload, Equatable {
-    public var modelId: String
-    public var policy: PromotionPolicyPayload?
-    public init(modelId: String, policy: PromotionPolicyPayload? = nil) {
-        self.modelId = modelId
-        self.policy = policy
-    }
-    public func validate(pointer: String) throws(Problem) {
-        try require(EntityID.isValid(modelId, .model), pointer + "/modelId", "must be a model id (model_…)")
-        if let minAuc = policy?.minAuc { try require((0...1).contains(minAuc), pointer + "/policy/minAuc", "must be between 0 and 1") }
-        if let regression = policy?.maxAucRegression {
-            try require((0...1).contains(regression), pointer + "/policy/maxAucRegression", "must be between 0 and 1")
-        }
-    }
-}

@@ -17,7 +17,7 @@ import PulseMessaging
             ("snapshotter", ["pulse.dataset.snapshot.create.v1"], ["pulse.extraction.completed.v1"]),
             ("trainer", ["pulse.training.start.v1"], ["pulse.dataset.snapshot.created.v1"]),
             ("evaluator", ["pulse.model.evaluate.v1"], ["pulse.training.completed.v1"]),
-            ("promoter", ["pulse.model.promote.v1", "pulse.model.rollback.v1"], ["pulse.model.evaluated.v1"]),
+            ("promoter", ["pulse.model.promote.v1", "pulse.model.rollback.v1", "pulse.model.approve.v1", "pulse.model.reject.v1"], ["pulse.model.evaluated.v1"]),
             ("scorer", ["pulse.prediction.run.v1"], []),
             ("drift-monitor", ["pulse.feedback.record.v1", "pulse.drift.detect.v1", "pulse.retraining.check.v1",
                                "pulse.retraining.run.v1"], ["pulse.model.promoted.v1", "pulse.model.rejected.v1"]),

@@ -73,6 +73,12 @@ struct GatewayRoutes: Sendable {
             if policy != .object([:]) { payload["policy"] = policy }
             return try mutation(Operations.promoteModel.rawValue, body: .object(payload), request)
         }
+        // The body holds the other fields (approver and note; targetModelId, reason and requestedBy).
+        add(router, .POST, "/models/:id/approve") { try mutation(Operations.approveModel.rawValue, body: try Self.body(of: $0, adding: "modelId", $0.pathParameters["id"]), $0) }
+        add(router, .POST, "/models/:id/reject") { try mutation(Operations.rejectModel.rawValue, body: try Self.body(of: $0, adding: "modelId", $0.pathParameters["id"]), $0) }
+        add(router, .POST, "/models/:name/rollback") {
+            try mutation(Operations.rollbackModel.rawValue, body: try Self.body(of: $0, adding: "modelName", $0.pathParameters["name"]), $0)
+        }
         mutation(router, "/predictions", Operations.runPrediction)
         mutation(router, "/feedback", Operations.recordFeedback)
         mutation(router, "/drift/detect", Operations.detectDrift)
@@ -336,6 +342,15 @@ struct GatewayRoutes: Sendable {
     static func body(of request: HTTPRequest) throws -> JSONValue {
         if request.body.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) { return .object([:]) }
         return try JSONValue.parse(request.body)
+    }
+
+    /// The body (a JSON object, or nothing) with a field taken from the URL.
+    static func body(of request: HTTPRequest, adding field: String, _ value: String?) throws -> JSONValue {
+        guard case .object(var members) = try body(of: request) else {
+            throw Problem.invalidField(pointer: "", detail: "must be a JSON object")
+        }
+        members[field] = .string(value ?? "")
+        return .object(members)
     }
 
     private static func isEnvelope(_ body: JSONValue) -> Bool {

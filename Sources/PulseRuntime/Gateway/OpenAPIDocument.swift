@@ -195,6 +195,11 @@ paths:
     post:
       tags: [models]
       summary: Promote a model if it meets the policy (pulse.model.promote.v1)
+      description: |
+        Applies the policy to the model's latest evaluation. The reply is the recorded decision (`promoted`,
+        `rejected`, or `awaiting-approval` with requireApproval) with every rule's numbers in `evidence.checks`.
+        409 when the production model changed since the model was evaluated (recorded as decision `conflict`;
+        evaluate it again), or when the model is not a candidate.
       parameters: [{ $ref: '#/components/parameters/Id' }, { $ref: '#/components/parameters/Tenant' }, { $ref: '#/components/parameters/Prefer' }]
       requestBody: { content: { application/json: { schema: { $ref: '#/components/schemas/PromotionPolicy' } } } }
       responses:
@@ -202,6 +207,57 @@ paths:
         '202': { $ref: '#/components/responses/Accepted' }
         '400': { $ref: '#/components/responses/Problem' }
         '404': { $ref: '#/components/responses/Problem' }
+        '409': { $ref: '#/components/responses/Problem' }
+        '422': { $ref: '#/components/responses/Problem' }
+        '503': { $ref: '#/components/responses/Problem' }
+  /models/{id}/approve:
+    post:
+      tags: [models]
+      summary: Approve a candidate awaiting approval (pulse.model.approve.v1)
+      description: |
+        Promotes the candidate if the production model is still the one it was evaluated against; otherwise 409
+        (recorded as decision `conflict`: evaluate and promote it again). 409 too when the model's latest decision
+        is not `awaiting-approval`.
+      parameters: [{ $ref: '#/components/parameters/Id' }, { $ref: '#/components/parameters/Tenant' }, { $ref: '#/components/parameters/Prefer' }]
+      requestBody: { required: true, content: { application/json: { schema: { $ref: '#/components/schemas/Review' } } } }
+      responses:
+        '200': { $ref: '#/components/responses/Reply' }
+        '202': { $ref: '#/components/responses/Accepted' }
+        '404': { $ref: '#/components/responses/Problem' }
+        '409': { $ref: '#/components/responses/Problem' }
+        '422': { $ref: '#/components/responses/Problem' }
+        '503': { $ref: '#/components/responses/Problem' }
+  /models/{id}/reject:
+    post:
+      tags: [models]
+      summary: Reject a candidate awaiting approval (pulse.model.reject.v1)
+      parameters: [{ $ref: '#/components/parameters/Id' }, { $ref: '#/components/parameters/Tenant' }, { $ref: '#/components/parameters/Prefer' }]
+      requestBody: { required: true, content: { application/json: { schema: { $ref: '#/components/schemas/Review' } } } }
+      responses:
+        '200': { $ref: '#/components/responses/Reply' }
+        '202': { $ref: '#/components/responses/Accepted' }
+        '404': { $ref: '#/components/responses/Problem' }
+        '409': { $ref: '#/components/responses/Problem' }
+        '422': { $ref: '#/components/responses/Problem' }
+        '503': { $ref: '#/components/responses/Problem' }
+  /models/{name}/rollback:
+    post:
+      tags: [models]
+      summary: Roll the production model of a name back to the previous one (pulse.model.rollback.v1)
+      description: |
+        The production model becomes `rolled-back`; the most recent earlier production model that is `archived`
+        (or `targetModelId`, an earlier production model of the same name) becomes production again. Recorded as
+        decision `rollback` on the restored model. 409 when there is no production model or nothing to roll back to.
+      parameters:
+        - { name: name, in: path, required: true, schema: { type: string } }
+        - { $ref: '#/components/parameters/Tenant' }
+        - { $ref: '#/components/parameters/Prefer' }
+      requestBody: { content: { application/json: { schema: { $ref: '#/components/schemas/Rollback' } } } }
+      responses:
+        '200': { $ref: '#/components/responses/Reply' }
+        '202': { $ref: '#/components/responses/Accepted' }
+        '404': { $ref: '#/components/responses/Problem' }
+        '409': { $ref: '#/components/responses/Problem' }
         '422': { $ref: '#/components/responses/Problem' }
         '503': { $ref: '#/components/responses/Problem' }
   /predictions:
@@ -688,9 +744,44 @@ components:
             eps: { type: number, exclusiveMinimum: 0, default: 0.0001, description: liblinear's stopping tolerance. }
     PromotionPolicy:
       type: object
+      additionalProperties: false
+      description: |
+        Rules on the metric names of the evaluation (higher is better: auc, accuracy, precision, recall, f1, r2;
+        lower is better: logLoss, brier, rmse, mae). Defaults: minimums {auc: 0.6} for a classifier (none for a
+        regressor), compareOn auc (rmse for a regressor), maxRegression 0, requireApproval false.
+        minAuc and maxAucRegression are the first version's fields, kept as aliases of minimums.auc and of
+        compareOn auc + maxRegression.
       properties:
-        minAuc: { type: number, minimum: 0, maximum: 1 }
-        maxAucRegression: { type: number, minimum: 0, maximum: 1 }
+        minimums:
+          type: object
+          description: 'Floors for higher-is-better metrics, e.g. {"auc": 0.7}.'
+          propertyNames: { enum: [auc, accuracy, precision, recall, f1, r2] }
+          additionalProperties: { type: number }
+        maximums:
+          type: object
+          description: 'Ceilings for lower-is-better metrics, e.g. {"logLoss": 0.6}.'
+          propertyNames: { enum: [logLoss, brier, rmse, mae] }
+          additionalProperties: { type: number, minimum: 0 }
+        compareOn:
+          type: string
+          description: The metric compared with the champion's on the candidate's holdout.
+          enum: [auc, accuracy, precision, recall, f1, r2, logLoss, brier, rmse, mae]
+        maxRegression: { type: number, minimum: 0, description: "How far, in compareOn's units, the candidate may fall behind the champion." }
+        requireApproval: { type: boolean, description: "A passing candidate waits for POST /models/{id}/approve." }
+        minAuc: { type: number, minimum: 0, maximum: 1, deprecated: true }
+        maxAucRegression: { type: number, minimum: 0, maximum: 1, deprecated: true }
+    Review:
+      type: object
+      required: [approver]
+      properties:
+        approver: { type: string, minLength: 1, maxLength: 200, description: "Who decides (recorded with the decision)." }
+        note: { type: string, maxLength: 2000 }
+    Rollback:
+      type: object
+      properties:
+        targetModelId: { type: string, description: "An earlier production model of the same name (default: the previous one)." }
+        reason: { type: string, maxLength: 2000 }
+        requestedBy: { type: string, maxLength: 200 }
     RunPrediction:
       type: object
       required: [modelName, rows]

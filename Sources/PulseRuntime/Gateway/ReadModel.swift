@@ -84,7 +84,7 @@ struct ReadModel: Sendable {
         return document
     }
 
-    /// `pulse.model.get.v1`: the model with its evaluations and promotion decisions.
+    /// `pulse.model.get.v1`: the model with its evaluations and the promotion decisions about it or that replaced it.
     func model(_ reference: ModelReference, tenant: String, on database: PostgresConnection) throws -> JSONValue {
         let document = try fetch(
             """
@@ -104,8 +104,9 @@ struct ReadModel: Sendable {
                     SELECT coalesce(json_agg(json_build_object(
                         'promotionId', p.id, 'decision', p.decision, 'reason', p.reason, 'policy', p.policy,
                         'evidence', p.evidence, 'previousModelId', p.previous_model_id, 'runId', p.run_id,
+                        'actor', p.actor, 'note', p.note, 'evaluationId', p.evaluation_id,
                         'createdAt', \(Self.timestamp("p.created_at"))) ORDER BY p.created_at, p.id), '[]'::json)
-                    FROM promotions p WHERE p.model_id = m.id)
+                    FROM promotions p WHERE p.model_id = m.id OR p.previous_model_id = m.id)
             ) AS doc
             FROM models m JOIN dataset_versions v ON v.id = m.dataset_version_id
             WHERE m.tenant_id = $1 AND m.id = $2

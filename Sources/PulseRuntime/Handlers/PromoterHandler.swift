@@ -1,97 +1,124 @@
 import Foundation
 import PulseContracts
 import PulseCore
-import PulseML
 import PulseStorage
 
-/// Applies the promotion policy to a candidate's latest evaluation: it becomes the production model (the old one
-/// is archived) or is rejected, and either way the decision is recorded with the numbers behind it.
+/// Moves the production pointer of a model name: applies the promotion policy to a candidate's latest evaluation
+/// (promoted, rejected, or awaiting a person's approval), takes a reviewer's approval or rejection, and rolls back.
+/// Every decision is recorded in `promotions` with the numbers behind it.
+///
+/// Each decision is taken inside the host's transaction under the name's `ProductionPointer` lock, on the production
+/// model read there: a candidate evaluated against a champion that is no longer production is not promoted over it
+/// (decision `conflict`, 409: evaluate it again), so concurrent promoters leave exactly one production model.
 public struct PromoterHandler: StageHandler {
     public let stage = Stage.promoter
-    public let accepts: Set<String> = [Operations.promoteModel.rawValue, Operations.modelEvaluated.rawValue]
+    public let accepts: Set<String> = [
+        Operations.promoteModel.rawValue, Operations.approveModel.rawValue, Operations.rejectModel.rawValue,
+        Operations.rollbackModel.rawValue, Operations.modelEvaluated.rawValue,
+    ]
 
     public init() {}
 
     public func handle(_ envelope: Envelope, context: StageContext) throws -> StageOutcome {
-        if envelope.name == Operations.promoteModel.rawValue {
+        switch envelope.name {
+        case Operations.promoteModel.rawValue:
             let request = try envelope.payload(as: Operations.promoteModel)
             return try promote(request.modelId, policy: request.policy, runId: nil, envelope, context)
+        case Operations.approveModel.rawValue:
+            return try review(envelope.payload(as: Operations.approveModel), approve: true, envelope, context)
+        case Operations.rejectModel.rawValue:
+            return try review(envelope.payload(as: Operations.rejectModel), approve: false, envelope, context)
+        case Operations.rollbackModel.rawValue:
+            return try rollback(envelope.payload(as: Operations.rollbackModel), envelope, context)
+        default:
+            let event = try envelope.payload(as: Operations.modelEvaluated)
+            guard let runId = event.runId else { return .ignored("evaluation is not part of a retraining run") }
+            let run = try RetrainingRunRecord.load(runId, tenant: envelope.tenantId, on: context.database)
+            return try promote(event.modelId, policy: run.config.policy, runId: runId, envelope, context)
         }
-        let event = try envelope.payload(as: Operations.modelEvaluated)
-        guard let runId = event.runId else { return .ignored("evaluation is not part of a retraining run") }
-        let run = try RetrainingRunRecord.load(runId, tenant: envelope.tenantId, on: context.database)
-        return try promote(event.modelId, policy: run.config.policy, runId: runId, envelope, context)
     }
 
     private func promote(_ modelId: String, policy given: PromotionPolicyPayload?, runId: String?, _ envelope: Envelope, _ context: StageContext) throws -> StageOutcome {
-        let candidate = try StoredModel.load(id: modelId, tenant: envelope.tenantId, pointer: "/payload/modelId", on: context.database)
+        let tenant = envelope.tenantId
+        let candidate = try StoredModel.load(id: modelId, tenant: tenant, pointer: "/payload/modelId", on: context.database)
         guard candidate.stage == "candidate" else {
             throw Problem.conflict("model \(modelId) is \(candidate.stage); only candidates can be promoted")
         }
         let evaluation = try context.database.execute(
             """
             SELECT id, champion_id, metrics::text AS metrics, champion_metrics::text AS champion_metrics
-            FROM evaluations WHERE model_id = $1 AND tenant_id = $2 ORDER BY created_at DESC LIMIT 1
+            FROM evaluations WHERE model_id = $1 AND tenant_id = $2 ORDER BY created_at DESC, id DESC LIMIT 1
             """,
-            [modelId, envelope.tenantId]
+            [modelId, tenant]
         )
         guard let row = evaluation.rows.first else {
             throw Problem.conflict("model \(modelId) has no evaluation yet; evaluate it first (POST /models/\(modelId)/evaluate)")
         }
-        let champion = try StoredModel.production(name: candidate.name, tenant: envelope.tenantId, on: context.database)
-        guard row["champion_id"] == champion?.id else {
-            throw Problem.conflict("the production model changed since model \(modelId) was evaluated; evaluate it again")
-        }
-        let metrics = try JSONColumn.decode(ClassificationMetrics.self, row["metrics"])
-        let championMetrics = try row["champion_metrics"].map { try JSONColumn.decode(ClassificationMetrics.self, $0) }
-        let policy = PromotionPolicy(minAuc: given?.minAuc, maxAucRegression: given?.maxAucRegression)
-        let decision = policy.decide(candidateAuc: metrics.auc, championAuc: championMetrics?.auc)
+        let evaluationId = try row.string("id")
+        let evaluatedChampion = row["champion_id"]
+        let metrics = try MetricValues.decode(row["metrics"])
+        let championMetrics = try row["champion_metrics"].map { try MetricValues.decode($0) }
+        let decision = PromotionPolicy(given).decide(candidate: metrics, champion: championMetrics)
+        let promotionId = EntityID.derived(.promotion, tenant: tenant, messageId: envelope.messageId, timestamp: envelope.timestamp)
+        let policyJSON = try JSONValue.encode(decision.policy)
 
-        let promotionId = EntityID.derived(.promotion, tenant: envelope.tenantId, messageId: envelope.messageId, timestamp: envelope.timestamp)
-        let evidence = PromotionEvidence(evaluationId: try row.string("id"), candidate: metrics, champion: championMetrics)
-        let body = PromotionView(
-            promotionId: promotionId, modelId: modelId, modelName: candidate.name, decision: decision.promote ? "promoted" : "rejected",
-            reason: decision.reason, previousModelId: champion?.id, policy: policy, evidence: evidence
-        )
-        let event = ModelEvent(modelId: modelId, modelName: candidate.name, reason: decision.reason, runId: runId)
-        let events = [try OutgoingEvent(decision.promote ? Operations.modelPromoted : Operations.modelRejected, event)]
-        return try StageOutcome(body: body, events: events) { database in
-            if decision.promote {
-                try database.execute(
-                    "UPDATE models SET stage = 'archived', stage_changed_at = now() WHERE tenant_id = $1 AND name = $2 AND stage = 'production'",
-                    [envelope.tenantId, candidate.name]
+        return StageOutcome { database in
+            try ProductionPointer.lock(tenant: tenant, name: candidate.name, on: database)
+            let stage = try ProductionPointer.stage(of: modelId, tenant: tenant, on: database)
+            guard stage == "candidate" else {
+                throw Problem.conflict("model \(modelId) is \(stage ?? "gone"); only candidates can be promoted")
+            }
+            let production = try ProductionPointer.current(tenant: tenant, name: candidate.name, on: database)
+            func record(_ kind: PromotionRecord.Decision, _ reason: String) -> PromotionRecord {
+                PromotionRecord(
+                    promotionId: promotionId, modelId: modelId, modelName: candidate.name, decision: kind, reason: reason,
+                    previousModelId: production, policy: policyJSON,
+                    evidence: PromotionEvidence(
+                        evaluationId: evaluationId, championId: evaluatedChampion, productionModelId: production, candidate: metrics,
+                        champion: championMetrics, checks: decision.checks
+                    ),
+                    actor: nil, note: nil, evaluationId: evaluationId, runId: runId
                 )
             }
-            try database.execute(
-                "UPDATE models SET stage = $2, stage_changed_at = now() WHERE id = $1 AND stage = 'candidate'",
-                [modelId, decision.promote ? "production" : "rejected"]
-            )
-            try database.execute(
-                """
-                INSERT INTO promotions (id, tenant_id, model_id, previous_model_id, decision, reason, policy, evidence, run_id)
-                VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8::jsonb, $9)
-                """,
-                [promotionId, envelope.tenantId, modelId, champion?.id, body.decision, decision.reason, try JSONColumn.text(policy),
-                 try JSONColumn.text(evidence), runId]
-            )
-            try database.link(tenant: envelope.tenantId, from: ("model", modelId), to: ("promotion", promotionId), relation: body.decision)
+            guard production == evaluatedChampion else {
+                let conflict = record(.conflict, Self.staleChampion(modelId, evaluatedAgainst: evaluatedChampion, production: production))
+                try conflict.insert(tenant: tenant, on: database)
+                return try Self.conflictSettlement(conflict)
+            }
+            switch decision.outcome {
+            case .promote:
+                let promoted = record(.promoted, decision.reason)
+                try ProductionPointer.move(tenant: tenant, name: candidate.name, to: modelId, retiring: ModelStage.archived.rawValue, on: database)
+                try promoted.insert(tenant: tenant, on: database)
+                let event = ModelEvent(modelId: modelId, modelName: candidate.name, reason: decision.reason, runId: runId)
+                return try .init(body: promoted, events: [try OutgoingEvent(Operations.modelPromoted, event)])
+            case .reject:
+                let rejected = record(.rejected, decision.reason)
+                try database.execute("UPDATE models SET stage = 'rejected', stage_changed_at = now() WHERE id = $1", [modelId])
+                try rejected.insert(tenant: tenant, on: database)
+                let event = ModelEvent(modelId: modelId, modelName: candidate.name, reason: decision.reason, runId: runId)
+                return try .init(body: rejected, events: [try OutgoingEvent(Operations.modelRejected, event)])
+            case .awaitApproval:
+                // No event: a retraining run stays open until a reviewer approves or rejects.
+                let waiting = record(.awaitingApproval, decision.reason)
+                try waiting.insert(tenant: tenant, on: database)
+                return try .init(body: waiting)
+            }
         }
     }
-}
 
-struct PromotionEvidence: Codable {
-    let evaluationId: String
-    let candidate: ClassificationMetrics
-    let champion: ClassificationMetrics?
-}
+    static func staleChampion(_ modelId: String, evaluatedAgainst champion: String?, production: String?) -> String {
+        "the production model changed since model \(modelId) was evaluated (evaluated against \(champion ?? "no production model"), "
+            + "production is now \(production ?? "none")); evaluate it again"
+    }
 
-struct PromotionView: Codable {
-    let promotionId: String
-    let modelId: String
-    let modelName: String
-    let decision: String
-    let reason: String
-    let previousModelId: String?
-    let policy: PromotionPolicy
-    let evidence: PromotionEvidence
+    /// A conflict is recorded and answered 409; the candidate stays a candidate. The rejected event tells a
+    /// retraining run that this candidate was not promoted, and why.
+    static func conflictSettlement(_ record: PromotionRecord) throws -> StageOutcome.Settlement {
+        let event = ModelEvent(modelId: record.modelId, modelName: record.modelName, reason: record.reason, runId: record.runId)
+        return StageOutcome.Settlement(
+            reply: Reply(problem: Problem.conflict("\(record.reason) (decision \(record.promotionId))")),
+            events: [try OutgoingEvent(Operations.modelRejected, event)]
+        )
+    }
 }

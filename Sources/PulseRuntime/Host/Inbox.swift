@@ -28,4 +28,12 @@ struct Inbox {
         )
         return result.affectedRows == 1
     }
+
+    /// The reply a settling outcome decided inside the transaction (after `record` claimed the message).
+    func replaceReply(for envelope: Envelope, with reply: Reply, on database: PostgresConnection) throws {
+        try database.execute(
+            "UPDATE inbox SET status = $3, reply = $4::jsonb WHERE consumer = $1 AND message_id = $2",
+            [consumer, envelope.messageId, String(reply.status), String(decoding: try JSONCodec.encode(reply), as: UTF8.self)]
+        )
+    }
 }

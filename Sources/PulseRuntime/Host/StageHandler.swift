@@ -40,6 +40,30 @@ public struct StageOutcome {
         self.init(reply: Reply(body: try JSONValue.encode(body)), events: events, commit: commit)
     }
 
+    /// For a decision that must be taken inside the transaction, on state read under a lock there (the promoter
+    /// re-reads the production model under a per-name lock): `settle` writes the change and returns the reply and
+    /// events, which replace the outcome's own.
+    public init(settle: @escaping (PostgresConnection) throws -> Settlement) {
+        self.init(reply: Reply(body: .null))
+        self.settle = settle
+    }
+
+    /// What a settling commit decided.
+    public struct Settlement {
+        public var reply: Reply
+        public var events: [OutgoingEvent]
+        public init(reply: Reply, events: [OutgoingEvent] = []) {
+            self.reply = reply
+            self.events = events
+        }
+        public init(body: some Encodable, status: Int = 200, events: [OutgoingEvent] = []) throws {
+            self.init(reply: Reply(status: status, body: try JSONValue.encode(body)), events: events)
+        }
+    }
+
+    /// Runs after `commit`, in the same transaction; see `init(settle:)`.
+    public var settle: ((PostgresConnection) throws -> Settlement)?
+
     /// An event this stage reacts to only in some cases (e.g. only within a retraining run).
     public static func ignored(_ why: String) -> StageOutcome {
         StageOutcome(reply: Reply(body: .object(["ignored": .string(why)])))

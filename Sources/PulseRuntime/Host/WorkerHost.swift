@@ -184,17 +184,25 @@ public final class WorkerHost: Sendable {
             return try fail(delivery, envelope: envelope, error: error, attempt: attempt, session: session, context: context)
         }
 
-        let events = session.outbox.envelopes(for: outcome.events, causedBy: envelope)
+        let proposed = (reply: outcome.reply, events: session.outbox.envelopes(for: outcome.events, causedBy: envelope))
+        var reply = proposed.reply
+        var events = proposed.events
         let firstTime: Bool
         do {
-            firstTime = try session.database.withTransaction { database in
-                guard try session.inbox.record(envelope, reply: outcome.reply, on: database) else { return false }
-                if let key, try !session.keys.complete(envelope, key: key.key, requestHash: key.requestHash, reply: outcome.reply, on: database) {
+            (firstTime, reply, events) = try session.database.withTransaction { database in
+                guard try session.inbox.record(envelope, reply: outcome.reply, on: database) else { return (false, proposed.reply, proposed.events) }
+                try outcome.commit(database)
+                var settled = proposed
+                if let settle = outcome.settle {
+                    let settlement = try settle(database)
+                    settled = (settlement.reply, session.outbox.envelopes(for: settlement.events, causedBy: envelope))
+                    try session.inbox.replaceReply(for: envelope, with: settlement.reply, on: database)
+                }
+                if let key, try !session.keys.complete(envelope, key: key.key, requestHash: key.requestHash, reply: settled.reply, on: database) {
                     throw Problem.conflict("another message with Idempotency-Key '\(key.key)' committed first")
                 }
-                try outcome.commit(database)
-                try session.outbox.insert(events, on: database)
-                return true
+                try session.outbox.insert(settled.events, on: database)
+                return (true, settled.reply, settled.events)
             }
         } catch let problem as Problem {
             try reject(delivery, problem: problem, session: session, envelope: envelope)
@@ -204,11 +212,14 @@ public final class WorkerHost: Sendable {
         } catch {
             return try fail(delivery, envelope: envelope, error: error, attempt: attempt, session: session, context: context)
         }
+        if !firstTime, let stored = try session.inbox.storedReply(for: envelope, on: session.database) {
+            reply = stored  // another delivery committed first: its answer, not this run's
+        }
         if firstTime {
             try session.outbox.publishPending(database: session.database, publisher: session.publisher)
             log.info("message handled", ["pulse.events": String(events.count)])
         }
-        try session.reply(outcome.reply, to: delivery)
+        try session.reply(reply, to: delivery)
         try session.consumer.ack(delivery)
         return "handled"
     }
