@@ -20,7 +20,7 @@ struct ResumableExtractionTests {
     static let chunkRows = 3_000
 
     /// The extraction of January's flights through the stack's proxied source, in chunks of `chunkRows`.
-    static func januaryExtraction(on stack: ProxiedSourceStack) throws -> Envelope {
+    fileprivate static func januaryExtraction(on stack: ProxiedSourceStack) throws -> Envelope {
         try Envelope.mutation(
             Operations.extractSQL,
             payload: ExtractSQL(
