@@ -320,5 +320,35 @@ struct DriftMonitoringEndToEndTests {
             return state["status"] as? String == "running" ? nil : state
         }
         #expect(forcedRun["forced"] as? Bool == true)
+
+        // The race itself, made certain: two requests both pass the "still running?" check before either commits.
+        // The first commit wins; the second meets the partial unique index and answers 409 (a Problem, which the
+        // worker host replies with), not a unique-violation error that would be retried and dead-lettered.
+        let handler = DriftMonitorHandler()
+        let objects = try FileObjectStore(root: fixture.configuration.objectStoreRoot)
+        let sealer = try SecretSealer.loadKeyFile(fixture.configuration.masterKeyFile, keyId: fixture.configuration.masterKeyId)
+        let left = try PostgresConnection.connect(url: fixture.configuration.databaseURL)
+        let right = try PostgresConnection.connect(url: fixture.configuration.databaseURL)
+        defer {
+            left.close()
+            right.close()
+        }
+        let outcomes = try [left, right].map { database in
+            let envelope = try Envelope.mutation(
+                Operations.runRetraining, payload: RunRetraining(modelName: "late_arrival", force: true), tenantId: tenant)
+            let context = StageContext(database: database, objects: objects, sealer: sealer, attempt: 0, logger: Logger(label: "drift-test"))
+            return try handler.handle(envelope, context: context)
+        }
+        try left.withTransaction { try outcomes[0].commit($0) }
+        #expect(throws: Problem.self) { try right.withTransaction { try outcomes[1].commit($0) } }
+        do {
+            try right.withTransaction { try outcomes[1].commit($0) }
+        } catch let problem as Problem {
+            #expect(problem.status == 409)
+        }
+        try fixture.withDatabase { (database: PostgresConnection) throws in
+            let running = try database.execute("SELECT count(*) AS n FROM retraining_runs WHERE tenant_id = $1 AND status = 'running'", [tenant])
+            #expect(try running.rows[0].int("n") == 1)
+        }
     }
 }
