@@ -1,5 +1,9 @@
 /// Drift of a window of live rows against a model's reference profile.
 public struct DriftReport: Codable, Sendable, Equatable {
+    enum CodingKeys: String, CodingKey {
+        case features, prediction, windowRows, referenceRows, minimumRows, verdict, maxPsi
+    }
+
     public let features: [FeatureDrift]
     /// Drift of the model's outputs, when predictions were given.
     public let prediction: FeatureDrift?
@@ -40,4 +44,21 @@ public struct DriftReport: Codable, Sendable, Equatable {
 
     /// The features at or above a PSI.
     public func features(atOrAbove psi: Double) -> [FeatureDrift] { features.filter { $0.psi >= psi } }
+}
+
+extension DriftReport {
+    /// Reports recorded before verdicts existed (no `verdict`, `minimumRows`, `maxPsi`) decode with them derived.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let features = try container.decode([FeatureDrift].self, forKey: .features)
+        let prediction = try container.decodeIfPresent(FeatureDrift.self, forKey: .prediction)
+        let windowRows = try container.decode(Int.self, forKey: .windowRows)
+        let referenceRows = try container.decode(Int.self, forKey: .referenceRows)
+        let minimumRows = try container.decodeIfPresent(Int.self, forKey: .minimumRows) ?? 0
+        if try container.decodeIfPresent(DriftVerdict.self, forKey: .verdict) == .insufficientData {
+            self = .insufficient(windowRows: windowRows, referenceRows: referenceRows, minimumRows: minimumRows)
+        } else {
+            self.init(features: features, prediction: prediction, windowRows: windowRows, referenceRows: referenceRows, minimumRows: minimumRows)
+        }
+    }
 }

@@ -1,5 +1,9 @@
 /// How far one feature (or the prediction) has moved from its reference distribution.
 public struct FeatureDrift: Codable, Sendable, Equatable {
+    enum CodingKeys: String, CodingKey {
+        case name, psi, ks, ksExact, jensenShannon, windowCount, verdict
+    }
+
     public let name: String
     /// Population stability index over the reference bins (missing values are one more bin).
     public let psi: Double
@@ -27,5 +31,17 @@ public struct FeatureDrift: Codable, Sendable, Equatable {
         self.jensenShannon = jensenShannon
         self.windowCount = windowCount
         self.verdict = DriftVerdict(psi: psi)
+    }
+}
+
+extension FeatureDrift {
+    /// The verdict is derived from the PSI, so entries recorded before it existed (with `level`) decode too.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            name: try container.decode(String.self, forKey: .name), psi: try container.decode(Double.self, forKey: .psi),
+            ks: try container.decodeIfPresent(Double.self, forKey: .ks), ksExact: try container.decodeIfPresent(Bool.self, forKey: .ksExact),
+            jensenShannon: try container.decodeIfPresent(Double.self, forKey: .jensenShannon),
+            windowCount: try container.decodeIfPresent(Int.self, forKey: .windowCount) ?? 0)
     }
 }

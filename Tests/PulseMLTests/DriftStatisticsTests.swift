@@ -147,3 +147,19 @@ import Testing
         #expect(decoded == profile)
     }
 }
+
+@Suite struct DriftReportCodingTests {
+    // A report as recorded before verdicts existed (FeatureDrift had `level`, DriftReport no verdict): it still
+    // decodes, with the verdicts derived from the PSI (hand computation: 0.3 ≥ 0.25 → significant).
+    @Test func olderReportsDecode() throws {
+        let old = #"{"features":[{"name":"x","psi":0.3,"ks":0.2,"level":"significant"},{"name":"c","psi":0.01,"jensenShannon":0.001,"level":"none"}],"windowRows":400,"referenceRows":1000}"#
+        let report = try JSONDecoder().decode(DriftReport.self, from: Data(old.utf8))
+        #expect(report.verdict == .significant)
+        #expect(report.maxPsi == 0.3)
+        #expect(report.features.map(\.verdict) == [.significant, .stable])
+        let again = try JSONDecoder().decode(DriftReport.self, from: JSONEncoder().encode(report))
+        #expect(again == report)
+        let insufficient = DriftReport.insufficient(windowRows: 5, referenceRows: 10, minimumRows: 100)
+        #expect(try JSONDecoder().decode(DriftReport.self, from: JSONEncoder().encode(insufficient)) == insufficient)
+    }
+}
