@@ -14,7 +14,7 @@ public enum Operations {
     public static let runPrediction = OperationName<RunPrediction>("pulse.prediction.run.v1", kind: .mutation, stage: .scorer)
     public static let recordFeedback = OperationName<RecordFeedback>("pulse.feedback.record.v1", kind: .mutation, stage: .driftMonitor)
     public static let detectDrift = OperationName<DetectDrift>("pulse.drift.detect.v1", kind: .mutation, stage: .driftMonitor)
-    public static let checkRetraining = OperationName<ModelNameReference>("pulse.retraining.check.v1", kind: .mutation, stage: .driftMonitor)
+    public static let checkRetraining = OperationName<CheckRetraining>("pulse.retraining.check.v1", kind: .mutation, stage: .driftMonitor)
     public static let runRetraining = OperationName<RunRetraining>("pulse.retraining.run.v1", kind: .mutation, stage: .driftMonitor)
 
     // Queries (answered by the gateway from PostgreSQL)
@@ -25,6 +25,7 @@ public enum Operations {
     public static let getModel = OperationName<ModelReference>("pulse.model.get.v1", kind: .query, stage: nil)
     public static let getDatasetVersion = OperationName<DatasetVersionReference>("pulse.dataset.version.get.v1", kind: .query, stage: nil)
     public static let getRetrainingRun = OperationName<RetrainingRunReference>("pulse.retraining.run.get.v1", kind: .query, stage: nil)
+    public static let getModelPerformance = OperationName<GetModelPerformance>("pulse.model.performance.get.v1", kind: .query, stage: nil)
 
     // Events
     public static let dataSourceRegistered = OperationName<DataSourceEvent>("pulse.datasource.registered.v1", kind: .event, stage: nil)
@@ -54,7 +55,7 @@ public enum OperationCatalog {
         Operations.approveModel.descriptor, Operations.rejectModel.descriptor, Operations.rollbackModel.descriptor,
         Operations.getDataSource.descriptor, Operations.listDataSources.descriptor, Operations.getExtractionJob.descriptor,
         Operations.traceLineage.descriptor, Operations.getModel.descriptor, Operations.getDatasetVersion.descriptor,
-        Operations.getRetrainingRun.descriptor,
+        Operations.getRetrainingRun.descriptor, Operations.getModelPerformance.descriptor,
         Operations.dataSourceRegistered.descriptor, Operations.dataSourceValidated.descriptor,
         Operations.extractionCompleted.descriptor, Operations.extractionFailed.descriptor,
         Operations.snapshotCreated.descriptor, Operations.trainingCompleted.descriptor,

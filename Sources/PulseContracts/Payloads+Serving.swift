@@ -54,15 +54,23 @@ public struct RecordFeedback: Payload, Equatable {
 /// `pulse.drift.detect.v1`: compare recent live inputs with the training data's reference profile.
 public struct DetectDrift: Payload, Equatable {
     public var modelName: String
-    /// How many of the most recent predictions make the window.
+    /// How many of the most recent predictions make the window (default 50000).
     public var windowSize: Int?
-    public init(modelName: String, windowSize: Int? = nil) {
+    /// A window with fewer predictions gets the verdict "insufficient-data" and no statistics (default 100).
+    public var minimumRows: Int?
+    public init(modelName: String, windowSize: Int? = nil, minimumRows: Int? = nil) {
         self.modelName = modelName
         self.windowSize = windowSize
+        self.minimumRows = minimumRows
     }
+    public static let defaultMinimumRows = 100
     public func validate(pointer: String) throws(Problem) {
         try require(SourceIdentifier.isValidPart(modelName), pointer + "/modelName", "must be letters, digits and underscores (≤ 63)")
-        if let windowSize { try require((100...1_000_000).contains(windowSize), pointer + "/windowSize", "must be between 100 and 1000000") }
+        if let windowSize { try require((1...1_000_000).contains(windowSize), pointer + "/windowSize", "must be between 1 and 1000000") }
+        if let minimumRows { try require((1...1_000_000).contains(minimumRows), pointer + "/minimumRows", "must be between 1 and 1000000") }
+        if let windowSize, let minimumRows {
+            try require(minimumRows <= windowSize, pointer + "/minimumRows", "must not exceed windowSize (\(windowSize))")
+        }
     }
 }
 
@@ -70,12 +78,23 @@ public struct DetectDrift: Payload, Equatable {
 public struct RunRetraining: Payload, Equatable {
     public var modelName: String
     public var reason: String?
-    public init(modelName: String, reason: String? = nil) {
+    /// Start even within the cooldown after the model's last run (never while one is running).
+    public var force: Bool?
+    /// Hours after a run's start during which no other run starts unless forced (default 6).
+    public var cooldownHours: Double?
+    public init(modelName: String, reason: String? = nil, force: Bool? = nil, cooldownHours: Double? = nil) {
         self.modelName = modelName
         self.reason = reason
+        self.force = force
+        self.cooldownHours = cooldownHours
     }
+    public static let defaultCooldownHours = 6.0
     public func validate(pointer: String) throws(Problem) {
         try require(SourceIdentifier.isValidPart(modelName), pointer + "/modelName", "must be letters, digits and underscores (≤ 63)")
+        if let cooldownHours {
+            try require(cooldownHours.isFinite && cooldownHours >= 0 && cooldownHours <= 8_760, pointer + "/cooldownHours", "must be between 0 and 8760 (a year)")
+        }
+        if let reason { try require(reason.count <= 500, pointer + "/reason", "must be at most 500 characters") }
     }
 }
 

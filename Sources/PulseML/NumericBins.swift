@@ -11,17 +11,32 @@ public struct NumericBins: Codable, Sendable, Equatable {
     public let missing: Double
     /// The 0%, 1%, …, 100% quantiles of the values (a sketch used for the KS statistic); nil if none.
     public let quantiles: [Double]?
+    /// The distinct values present, ascending, when there are at most `exactLimit` of them (nil otherwise):
+    /// with `distinctCounts` they are the whole sample, so the KS statistic against them is exact.
+    public let distinct: [Double]?
+    /// How many rows hold each of `distinct`.
+    public let distinctCounts: [Int]?
 
-    public init(edges: [Double], proportions: [Double], missing: Double, quantiles: [Double]? = nil) {
+    /// The most distinct values a profile keeps for the exact KS statistic. 25,000 values and counts are about
+    /// 0.5 MB of manifest JSON for one feature; integer-like features (hours, distances, counts) and binary
+    /// features have far fewer. Above it the 101-point quantile sketch is used (see `DriftStatistics.ksStatistic`).
+    public static let exactLimit = 25_000
+
+    public init(
+        edges: [Double], proportions: [Double], missing: Double, quantiles: [Double]? = nil,
+        distinct: [Double]? = nil, distinctCounts: [Int]? = nil
+    ) {
         self.edges = edges
         self.proportions = proportions
         self.missing = missing
         self.quantiles = quantiles
+        self.distinct = distinct
+        self.distinctCounts = distinctCounts
     }
 
     /// Profiles reference values (NaN = missing): edges are the distinct `k/bins` quantiles
     /// (numpy's default linear interpolation), k = 1…bins−1.
-    public static func reference(_ values: [Double], bins: Int = 10) -> NumericBins {
+    public static func reference(_ values: [Double], bins: Int = 10, exactLimit: Int = NumericBins.exactLimit) -> NumericBins {
         let present = values.filter { !$0.isNaN }.sorted()
         let bins = max(bins, 1)
         var edges = [Double]()
@@ -32,8 +47,20 @@ public struct NumericBins: Codable, Sendable, Equatable {
             }
         }
         let quantiles = present.isEmpty ? nil : (0...100).map { quantile(present, Double($0) / 100) }
+        var distinct: [Double] = []
+        var counts: [Int] = []
+        for value in present where distinct.count <= exactLimit {
+            if distinct.last == value { counts[counts.count - 1] += 1 } else {
+                distinct.append(value)
+                counts.append(1)
+            }
+        }
+        let exact = !present.isEmpty && distinct.count <= exactLimit
         let shares = distribution(values, edges: edges)
-        return NumericBins(edges: edges, proportions: Array(shares.dropLast()), missing: shares.last ?? 0, quantiles: quantiles)
+        return NumericBins(
+            edges: edges, proportions: Array(shares.dropLast()), missing: shares.last ?? 0, quantiles: quantiles,
+            distinct: exact ? distinct : nil, distinctCounts: exact ? counts : nil
+        )
     }
 
     /// The reference distribution as one vector: the bin shares, then the missing share.

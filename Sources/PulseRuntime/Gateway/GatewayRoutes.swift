@@ -63,6 +63,12 @@ struct GatewayRoutes: Sendable {
         }
         mutation(router, "/training-jobs", Operations.startTraining)
         query(router, "/models/:id", Operations.getModel) { ["modelId": .string($0["id"] ?? "")] }
+        // `?window=N`: a number when it is one, else the text, which the payload's decoding refuses with its pointer.
+        add(router, .GET, "/models/:name/performance") { request in
+            var payload: [String: JSONValue] = ["modelName": .string(request.pathParameters["name"] ?? "")]
+            if let window = request.query["window"] { payload["window"] = Int(window).map { .number(Double($0)) } ?? .string(window) }
+            return try query(Operations.getModelPerformance.rawValue, body: .object(payload), request)
+        }
         add(router, .POST, "/models/:id/evaluate") {
             try mutation(Operations.evaluateModel.rawValue, body: .object(["modelId": .string($0.pathParameters["id"] ?? "")]), $0)
         }

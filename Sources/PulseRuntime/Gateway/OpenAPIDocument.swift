@@ -179,6 +179,22 @@ paths:
       summary: Get a model with its evaluations and promotions (pulse.model.get.v1)
       parameters: [{ $ref: '#/components/parameters/Id' }, { $ref: '#/components/parameters/Tenant' }]
       responses: { '200': { $ref: '#/components/responses/Document' }, '404': { $ref: '#/components/responses/Problem' } }
+  /models/{name}/performance:
+    get:
+      tags: [retraining]
+      summary: Live performance of the production model of a name over its latest feedback (pulse.model.performance.get.v1)
+      description: |
+        The last `window` feedback rows (by the time they were recorded) joined to the model's predictions: AUC (null
+        unless both outcomes are present), accuracy, precision, recall, F1, log loss, Brier, the holdout AUC and the
+        decay (holdout − live). Each prediction counts once, however often its outcome was sent.
+      parameters:
+        - { name: name, in: path, required: true, schema: { type: string } }
+        - { name: window, in: query, schema: { type: integer, minimum: 1, maximum: 1000000, default: 1000 } }
+        - { $ref: '#/components/parameters/Tenant' }
+      responses:
+        '200': { $ref: '#/components/responses/Document' }
+        '404': { $ref: '#/components/responses/Problem' }
+        '422': { $ref: '#/components/responses/Problem' }
   /models/{id}/evaluate:
     post:
       tags: [models]
@@ -290,6 +306,12 @@ paths:
     post:
       tags: [retraining]
       summary: Compare live inputs with the reference profile (pulse.drift.detect.v1)
+      description: |
+        PSI (reference deciles, empty bins as 0.0001), KS (exact against the reference's distinct values when it kept
+        at most 25,000 of them, else its 101-point quantile sketch, within 0.02) and Jensen–Shannon (base 2) per
+        feature, and drift of the predictions. Verdicts per feature and overall: stable (PSI < 0.1), moderate
+        (< 0.25), significant. A window under `minimumRows` is recorded with the verdict `insufficient-data`, its
+        counts and no statistics.
       parameters: [{ $ref: '#/components/parameters/Tenant' }, { $ref: '#/components/parameters/Prefer' }]
       requestBody: { required: true, content: { application/json: { schema: { $ref: '#/components/schemas/DetectDrift' } } } }
       responses:
@@ -303,8 +325,11 @@ paths:
     post:
       tags: [retraining]
       summary: Decide whether a model needs retraining (pulse.retraining.check.v1)
+      description: |
+        Records (and answers) a decision from drift, live performance, new rows at the source and the model's age,
+        held back by the cooldown after the last run; every reason carries its value and threshold. Starts nothing.
       parameters: [{ $ref: '#/components/parameters/Tenant' }, { $ref: '#/components/parameters/Prefer' }]
-      requestBody: { required: true, content: { application/json: { schema: { $ref: '#/components/schemas/ModelName' } } } }
+      requestBody: { required: true, content: { application/json: { schema: { $ref: '#/components/schemas/CheckRetraining' } } } }
       responses:
         '200': { $ref: '#/components/responses/Reply' }
         '202': { $ref: '#/components/responses/Accepted' }
@@ -316,6 +341,7 @@ paths:
     post:
       tags: [retraining]
       summary: Start a retraining run (pulse.retraining.run.v1)
+      description: 409 while a run of the model is running, and within `cooldownHours` of the last run unless `force`.
       parameters: [{ $ref: '#/components/parameters/Tenant' }, { $ref: '#/components/parameters/IdempotencyKey' }, { $ref: '#/components/parameters/Prefer' }]
       requestBody: { required: true, content: { application/json: { schema: { $ref: '#/components/schemas/RunRetraining' } } } }
       responses:
@@ -323,6 +349,7 @@ paths:
         '202': { $ref: '#/components/responses/Accepted' }
         '400': { $ref: '#/components/responses/Problem' }
         '404': { $ref: '#/components/responses/Problem' }
+        '409': { $ref: '#/components/responses/Problem' }
         '422': { $ref: '#/components/responses/Problem' }
         '503': { $ref: '#/components/responses/Problem' }
   /retraining/runs/{id}:
@@ -816,7 +843,24 @@ components:
       required: [modelName]
       properties:
         modelName: { type: string }
-        windowSize: { type: integer, minimum: 100, maximum: 1000000 }
+        windowSize: { type: integer, minimum: 1, maximum: 1000000, default: 50000 }
+        minimumRows: { type: integer, minimum: 1, maximum: 1000000, default: 100, description: 'not more than windowSize' }
+    CheckRetraining:
+      type: object
+      required: [modelName]
+      properties:
+        modelName: { type: string }
+        policy:
+          type: object
+          description: Thresholds; each one left out takes its default.
+          properties:
+            psiThreshold: { type: number, exclusiveMinimum: 0, maximum: 10, default: 0.25 }
+            maxAucDecay: { type: number, minimum: 0, maximum: 1, default: 0.05 }
+            minFeedback: { type: integer, minimum: 1, default: 200, description: 'not more than feedbackWindow' }
+            feedbackWindow: { type: integer, minimum: 1, maximum: 1000000, default: 1000 }
+            minNewRows: { type: integer, minimum: 1, default: 1000 }
+            maxModelAgeHours: { type: number, exclusiveMinimum: 0, maximum: 87600, default: 168 }
+            cooldownHours: { type: number, minimum: 0, maximum: 8760, default: 6 }
     ModelName:
       type: object
       required: [modelName]
@@ -827,6 +871,8 @@ components:
       required: [modelName]
       properties:
         modelName: { type: string }
-        reason: { type: string }
+        reason: { type: string, maxLength: 500 }
+        force: { type: boolean, default: false, description: start within the cooldown (never while a run is running) }
+        cooldownHours: { type: number, minimum: 0, maximum: 8760, default: 6 }
 """#
 }

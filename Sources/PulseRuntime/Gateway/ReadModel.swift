@@ -17,6 +17,7 @@ struct ReadModel: Sendable {
         entry(Operations.getModel) { try $0.model($3, tenant: $2, on: $1) },
         entry(Operations.getDatasetVersion) { try $0.datasetVersion($3, tenant: $2, on: $1) },
         entry(Operations.getRetrainingRun) { try $0.retrainingRun($3, tenant: $2, on: $1) },
+        entry(Operations.getModelPerformance) { try $0.modelPerformance($3, tenant: $2, on: $1) },
     ])
 
     private static func entry<Body: Payload>(
@@ -147,7 +148,7 @@ struct ReadModel: Sendable {
             SELECT json_build_object(
                 'runId', id, 'modelName', model_name, 'championId', champion_id, 'status', status, 'reason', reason,
                 'config', config, 'extractionId', extraction_id, 'datasetVersionId', dataset_version_id,
-                'candidateModelId', candidate_model_id, 'outcome', outcome,
+                'candidateModelId', candidate_model_id, 'outcome', outcome, 'forced', forced,
                 'createdAt', \(Self.timestamp("created_at")), 'finishedAt', \(Self.timestamp("finished_at"))
             ) AS doc
             FROM retraining_runs WHERE tenant_id = $1 AND id = $2
@@ -156,6 +157,20 @@ struct ReadModel: Sendable {
         )
         guard let document else { throw Problem.notFound("retraining run \(reference.runId)", pointer: "/payload/runId") }
         return document
+    }
+
+    /// `pulse.model.performance.get.v1`: live metrics of the production model of a name over its latest feedback.
+    func modelPerformance(_ request: GetModelPerformance, tenant: String, on database: PostgresConnection) throws -> JSONValue {
+        let production = try database.execute(
+            "SELECT id FROM models WHERE tenant_id = $1 AND name = $2 AND stage = 'production'", [tenant, request.modelName]
+        )
+        guard let modelId = production.rows.first?["id"] else {
+            throw Problem.notFound("a production model named '\(request.modelName)'", pointer: "/payload/modelName")
+        }
+        let performance = try LivePerformance.measure(
+            modelId: modelId, modelName: request.modelName, tenant: tenant, window: request.window ?? GetModelPerformance.defaultWindow,
+            on: database)
+        return try JSONValue.parse(try JSONCodec.encode(performance))
     }
 
     /// `pulse.lineage.trace.v1`: from a prediction back to the model, dataset version, extractions and

@@ -13,17 +13,13 @@ public struct DriftMonitorHandler: StageHandler {
         Operations.recordFeedback.rawValue, Operations.detectDrift.rawValue, Operations.checkRetraining.rawValue,
         Operations.runRetraining.rawValue, Operations.modelPromoted.rawValue, Operations.modelRejected.rawValue,
     ]
-    public var retrainingPolicy = RetrainingPolicy()
-    /// Drift windows smaller than this give no verdict.
-    public var minimumWindow = 100
-
     public init() {}
 
     public func handle(_ envelope: Envelope, context: StageContext) throws -> StageOutcome {
         switch envelope.name {
         case Operations.recordFeedback.rawValue: return try feedback(envelope.payload(as: Operations.recordFeedback), envelope, context)
         case Operations.detectDrift.rawValue: return try drift(envelope.payload(as: Operations.detectDrift), envelope, context)
-        case Operations.checkRetraining.rawValue: return try check(envelope.payload(as: Operations.checkRetraining).modelName, envelope, context)
+        case Operations.checkRetraining.rawValue: return try check(envelope.payload(as: Operations.checkRetraining), envelope, context)
         case Operations.runRetraining.rawValue: return try startRun(envelope.payload(as: Operations.runRetraining), envelope, context)
         default: return try finishRun(envelope.payload(as: Operations.modelPromoted), promoted: envelope.name == Operations.modelPromoted.rawValue, envelope, context)
         }
@@ -74,6 +70,10 @@ public struct DriftMonitorHandler: StageHandler {
 
     // MARK: drift
 
+    /// Compares the latest `windowSize` predictions of the production model with its reference profile and records
+    /// the report. A window under `minimumRows` is recorded too, with the verdict "insufficient-data", its counts
+    /// and no statistics (rather than refused): the monitor ran, there was not enough traffic to judge. Only a
+    /// report at "moderate" or worse emits `pulse.drift.detected.v1`.
     private func drift(_ request: DetectDrift, _ envelope: Envelope, _ context: StageContext) throws -> StageOutcome {
         guard let model = try StoredModel.production(name: request.modelName, tenant: envelope.tenantId, on: context.database) else {
             throw Problem.notFound("a production model named '\(request.modelName)'", pointer: "/payload/modelName")
@@ -86,28 +86,35 @@ public struct DriftMonitorHandler: StageHandler {
             """,
             [envelope.tenantId, model.id, String(request.windowSize ?? 50_000)]
         )
-        guard window.rows.count >= minimumWindow else {
-            throw Problem.invalidField(
-                pointer: "/payload/modelName",
-                detail: "only \(window.rows.count) predictions for model \(model.id); drift needs at least \(minimumWindow) to mean anything"
-            )
-        }
+        let minimumRows = request.minimumRows ?? DetectDrift.defaultMinimumRows
         var matrix = DenseMatrix(columns: manifest.featureSpec.features.count)
         var scores: [Float] = []
-        for row in window.rows {
-            let inputs = try JSONColumn.decode([String: JSONValue].self, row["inputs"])
-            matrix.append(row: manifest.featureSpec.encode { FeatureValue(json: inputs[$0]) })
-            scores.append(Float(try row.double("score")))
+        if window.rows.count >= minimumRows {
+            for row in window.rows {
+                let inputs = try JSONColumn.decode([String: JSONValue].self, row["inputs"])
+                matrix.append(row: manifest.featureSpec.encode { FeatureValue(json: inputs[$0]) })
+                scores.append(Float(try row.double("score")))
+            }
         }
-        let report = DriftStatistics.compare(reference: manifest.reference, spec: manifest.featureSpec, window: matrix, predictions: scores)
-        let maxPsi = report.features.map(\.psi).max() ?? 0
+        let report = window.rows.count >= minimumRows
+            ? DriftStatistics.compare(
+                reference: manifest.reference, spec: manifest.featureSpec, window: matrix, predictions: scores, minimumRows: minimumRows)
+            : DriftReport.insufficient(windowRows: window.rows.count, referenceRows: manifest.reference.rows, minimumRows: minimumRows)
         let reportId = EntityID.derived(.drift, tenant: envelope.tenantId, messageId: envelope.messageId, timestamp: envelope.timestamp)
-        let body = DriftView(reportId: reportId, modelId: model.id, modelName: model.name, maxPsi: maxPsi, report: report)
-        let events = maxPsi >= 0.1 ? [try OutgoingEvent(Operations.driftDetected, DriftEvent(reportId: reportId, modelName: model.name, maxPsi: maxPsi))] : []
+        let body = DriftView(
+            reportId: reportId, modelId: model.id, modelName: model.name, verdict: report.verdict, maxPsi: report.maxPsi, report: report)
+        var events: [OutgoingEvent] = []
+        if let maxPsi = report.maxPsi, report.verdict >= .moderate {
+            events.append(try OutgoingEvent(Operations.driftDetected, DriftEvent(reportId: reportId, modelName: model.name, maxPsi: maxPsi)))
+        }
         return try StageOutcome(body: body, events: events) { database in
             try database.execute(
-                "INSERT INTO drift_reports (id, tenant_id, model_id, window_rows, max_psi, report) VALUES ($1, $2, $3, $4, $5, $6::jsonb)",
-                [reportId, envelope.tenantId, model.id, String(report.windowRows), String(maxPsi), try JSONColumn.text(report)]
+                """
+                INSERT INTO drift_reports (id, tenant_id, model_id, window_rows, max_psi, verdict, report)
+                VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb)
+                """,
+                [reportId, envelope.tenantId, model.id, String(report.windowRows), report.maxPsi.map { String($0) },
+                 report.verdict.rawValue, try JSONColumn.text(report)]
             )
             try database.link(tenant: envelope.tenantId, from: ("model", model.id), to: ("drift_report", reportId), relation: "monitored")
         }
@@ -115,34 +122,52 @@ public struct DriftMonitorHandler: StageHandler {
 
     // MARK: retraining
 
-    private func check(_ modelName: String, _ envelope: Envelope, _ context: StageContext) throws -> StageOutcome {
+    /// Measures every signal, lets the policy (defaults overridden by the request's `policy`) decide, and records
+    /// the decision with each reason and its numbers in `retraining_decisions`. It starts no run.
+    private func check(_ request: CheckRetraining, _ envelope: Envelope, _ context: StageContext) throws -> StageOutcome {
+        let modelName = request.modelName
+        let policy = RetrainingPolicy(request.policy)
         guard let model = try StoredModel.production(name: modelName, tenant: envelope.tenantId, on: context.database) else {
             throw Problem.notFound("a production model named '\(modelName)'", pointer: "/payload/modelName")
         }
+        // The latest report with a verdict: an insufficient-data window says nothing about drift.
         let drift = try context.database.execute(
-            "SELECT max_psi, report::text AS report FROM drift_reports WHERE model_id = $1 ORDER BY created_at DESC LIMIT 1", [model.id]
+            """
+            SELECT id, report::text AS report FROM drift_reports
+            WHERE tenant_id = $1 AND model_id = $2 AND verdict <> 'insufficient-data'
+            ORDER BY created_at DESC, id DESC LIMIT 1
+            """,
+            [envelope.tenantId, model.id]
         )
         let report = try drift.rows.first.map { try JSONColumn.decode(DriftReport.self, $0["report"]) }
-        let feedback = try context.database.execute(
-            "SELECT p.score, f.outcome FROM feedback f JOIN predictions p ON p.id = f.prediction_id WHERE p.model_id = $1", [model.id]
-        )
-        var labels: [Float] = []
-        var scores: [Float] = []
-        for row in feedback.rows {
-            labels.append(Float(try row.double("outcome")))
-            scores.append(Float(try row.double("score")))
-        }
-        let hasBothOutcomes = labels.contains(0) && labels.contains(1)
-        let liveAuc = hasBothOutcomes ? ClassificationMetrics(labels: labels, scores: scores).auc : nil
+        let live = try LivePerformance.measure(
+            modelId: model.id, modelName: modelName, tenant: envelope.tenantId, window: policy.feedbackWindow, on: context.database)
+        let ages = try context.database.execute(
+            """
+            SELECT extract(epoch FROM now() - m.created_at) / 3600 AS model_age,
+                   r.id AS run_id, extract(epoch FROM now() - r.created_at) / 3600 AS since_run
+            FROM models m
+            LEFT JOIN LATERAL (
+                SELECT id, created_at FROM retraining_runs WHERE tenant_id = m.tenant_id AND model_name = m.name
+                ORDER BY created_at DESC, id DESC LIMIT 1
+            ) r ON true
+            WHERE m.id = $1
+            """,
+            [model.id]
+        ).rows.first
         let newRows = try countNewRows(for: model, tenant: envelope.tenantId, context: context)
         let signals = RetrainingPolicy.Signals(
-            maxPsi: report.map { $0.features.map(\.psi).max() ?? 0 },
-            driftedFeatures: report?.features.filter { $0.psi >= retrainingPolicy.psiThreshold }.map(\.name) ?? [],
-            holdoutAuc: model.holdoutMetrics.auc, liveAuc: liveAuc, feedbackCount: labels.count, newRows: newRows
+            maxPsi: report?.maxPsi, driftReportId: drift.rows.first?["id"],
+            driftedFeatures: report?.features(atOrAbove: policy.psiThreshold).map(\.name) ?? [],
+            holdoutAuc: live.holdoutAuc, liveAuc: live.auc, liveAccuracy: live.accuracy, feedbackCount: live.feedbackCount,
+            newRows: newRows, modelAgeHours: ages?["model_age"].flatMap(Double.init),
+            hoursSinceLastRun: ages?["since_run"].flatMap(Double.init), lastRunId: ages?["run_id"]
         )
-        let decision = retrainingPolicy.decide(signals)
+        let decision = policy.decide(signals)
         let decisionId = EntityID.derived(.retraining, tenant: envelope.tenantId, messageId: envelope.messageId, timestamp: envelope.timestamp, purpose: "decision")
-        let body = RetrainingDecisionView(decisionId: decisionId, modelId: model.id, modelName: modelName, retrain: decision.retrain, reasons: decision.reasons, signals: signals)
+        let body = RetrainingDecisionView(
+            decisionId: decisionId, modelId: model.id, modelName: modelName, retrain: decision.retrain, reasons: decision.reasons,
+            signals: signals, policy: policy)
         return try StageOutcome(body: body) { database in
             try database.execute(
                 "INSERT INTO retraining_decisions (id, tenant_id, model_name, model_id, retrain, reasons) VALUES ($1, $2, $3, $4, $5, $6::jsonb)",
@@ -170,14 +195,30 @@ public struct DriftMonitorHandler: StageHandler {
         }
     }
 
+    /// Starts a retraining run: 409 while another run of the model name is running (checked first, and enforced at
+    /// commit by the partial unique index `retraining_runs_one_running`, so two requests racing past the check
+    /// still get one run and one clean 409), and 409 within the cooldown after the last run unless `force`.
     private func startRun(_ request: RunRetraining, _ envelope: Envelope, _ context: StageContext) throws -> StageOutcome {
         guard let champion = try StoredModel.production(name: request.modelName, tenant: envelope.tenantId, on: context.database) else {
             throw Problem.notFound("a production model named '\(request.modelName)'", pointer: "/payload/modelName")
         }
-        let running = try context.database.execute(
-            "SELECT id FROM retraining_runs WHERE tenant_id = $1 AND model_name = $2 AND status = 'running'", [envelope.tenantId, request.modelName]
-        )
-        if let id = running.rows.first?["id"] { throw Problem.conflict("retraining run \(id) of \(request.modelName) is still running") }
+        let latest = try context.database.execute(
+            """
+            SELECT id, status, extract(epoch FROM now() - created_at) / 3600 AS hours FROM retraining_runs
+            WHERE tenant_id = $1 AND model_name = $2 ORDER BY (status = 'running') DESC, created_at DESC, id DESC LIMIT 1
+            """,
+            [envelope.tenantId, request.modelName]
+        ).rows.first
+        if let latest, latest["status"] == "running" {
+            throw Problem.conflict("retraining run \(latest["id"] ?? "") of \(request.modelName) is still running")
+        }
+        let cooldown = request.cooldownHours ?? RunRetraining.defaultCooldownHours
+        let forced = request.force ?? false
+        if let latest, let hours = latest["hours"].flatMap(Double.init), hours < cooldown, !forced {
+            throw Problem.conflict(
+                "retraining run \(latest["id"] ?? "") of \(request.modelName) started \(String(format: "%.2f", hours)) hours ago, "
+                    + "within the \(cooldown)-hour cooldown; send \"force\": true to start one anyway")
+        }
 
         let dataset = try JSONColumn.decode(
             DatasetManifest.self,
@@ -197,15 +238,22 @@ public struct DriftMonitorHandler: StageHandler {
         )
         let reason = request.reason ?? "requested"
         let event = RetrainingEvent(runId: runId, modelName: request.modelName, status: "requested", extract: extract, reason: reason)
-        let body = RetrainingRunView(runId: runId, modelName: request.modelName, championId: champion.id, status: "running", reason: reason)
+        let body = RetrainingRunView(runId: runId, modelName: request.modelName, championId: champion.id, status: "running", reason: reason, forced: forced)
         return try StageOutcome(body: body, events: [try OutgoingEvent(Operations.retrainingRequested, event)]) { database in
-            try database.execute(
+            let inserted = try database.execute(
                 """
-                INSERT INTO retraining_runs (id, tenant_id, model_name, champion_id, status, reason, config)
-                VALUES ($1, $2, $3, $4, 'running', $5, $6::jsonb)
+                INSERT INTO retraining_runs (id, tenant_id, model_name, champion_id, status, reason, config, forced)
+                VALUES ($1, $2, $3, $4, 'running', $5, $6::jsonb, $7)
+                ON CONFLICT (tenant_id, model_name) WHERE status = 'running' DO NOTHING
+                RETURNING id
                 """,
-                [runId, envelope.tenantId, request.modelName, champion.id, reason, try JSONColumn.text(config)]
+                [runId, envelope.tenantId, request.modelName, champion.id, reason, try JSONColumn.text(config), forced ? "true" : "false"]
             )
+            guard !inserted.rows.isEmpty else {
+                // A concurrent request started a run between the check above and this commit (the insert waited
+                // for it on the unique index): the same answer as if it had been seen.
+                throw Problem.conflict("another retraining run of \(request.modelName) started at the same time and is still running")
+            }
             try database.link(tenant: envelope.tenantId, from: ("model", champion.id), to: ("retraining_run", runId), relation: "retrained_by")
         }
     }
@@ -232,7 +280,9 @@ struct DriftView: Codable {
     let reportId: String
     let modelId: String
     let modelName: String
-    let maxPsi: Double
+    let verdict: DriftVerdict
+    /// nil for "insufficient-data".
+    let maxPsi: Double?
     let report: DriftReport
 }
 
@@ -243,6 +293,8 @@ struct RetrainingDecisionView: Codable {
     let retrain: Bool
     let reasons: [RetrainingPolicy.Reason]
     let signals: RetrainingPolicy.Signals
+    /// The thresholds applied: the defaults with the request's overrides.
+    let policy: RetrainingPolicy
 }
 
 struct RetrainingRunView: Codable {
@@ -251,4 +303,6 @@ struct RetrainingRunView: Codable {
     let championId: String
     let status: String
     let reason: String
+    /// Started inside the cooldown because the request said `force`.
+    let forced: Bool
 }
