@@ -160,18 +160,22 @@ def main():
         duplicates = sum(answer["duplicates"] for answer in answers)
         again = call("POST", "/feedback", {"items": items[:100]})
         print(f"   feedback: {recorded:,} outcomes recorded; sending 100 again counts {again['recorded']} new, {again['duplicates']} duplicates")
+        live = call("GET", "/models/late_arrival/performance?window=20000")
+        print(f"   live performance on the last {live['feedbackCount']:,} outcomes: AUC {live['auc']:.4f} "
+              f"(holdout {live['holdoutAuc']:.4f}, decay {live['aucDecay']:+.4f})  accuracy {live['accuracy']:.4f}")
 
     with Step("5a. Drift between the live inputs and the training data"):
         drift = call("POST", "/drift/detect", {"modelName": "late_arrival", "windowSize": 200000})
         report = drift["report"]
         print(f"   window {report['windowRows']:,} predictions vs reference {report['referenceRows']:,} training rows")
-        print(f"   {'feature':<14}{'PSI':>8}{'KS':>8}{'JS':>8}  level")
+        print(f"   verdict {report['verdict']} (largest feature PSI {report['maxPsi']:.3f})")
+        print(f"   {'feature':<14}{'PSI':>8}{'KS':>8}{'JS':>8}  verdict")
         for f in sorted(report["features"], key=lambda f: -f["psi"]):
             ks = f"{f['ks']:.3f}" if f.get("ks") is not None else "-"
             js = f"{f['jensenShannon']:.3f}" if f.get("jensenShannon") is not None else "-"
-            print(f"   {f['name']:<14}{f['psi']:>8.3f}{ks:>8}{js:>8}  {f['level']}")
+            print(f"   {f['name']:<14}{f['psi']:>8.3f}{ks:>8}{js:>8}  {f['verdict']}")
         if report.get("prediction"):
-            print(f"   {'prediction':<14}{report['prediction']['psi']:>8.3f}{'':>16}  {report['prediction']['level']}")
+            print(f"   {'prediction':<14}{report['prediction']['psi']:>8.3f}{'':>16}  {report['prediction']['verdict']}")
 
     with Step("5b. Check retraining (drift, feedback, new data) and run it"):
         decision = call("POST", "/retraining/check", {"modelName": "late_arrival"})
