@@ -26,6 +26,7 @@ struct TrainingOnFlightsTests {
         // Two trainer hosts on one queue, as two trainer processes would run.
         let workers = WorkerPool(configuration: fixture.configuration, handlers: [
             ExtractorHandler(), SnapshotterHandler(), TrainerHandler(), TrainerHandler(), EvaluatorHandler(), PromoterHandler(), ScorerHandler(),
+            DriftMonitorHandler(),
         ])
         defer {
             workers.stop()
@@ -54,6 +55,7 @@ struct TrainingOnFlightsTests {
 
         // 1. The same request twice, at once, on two trainer hosts: byte-identical model files and equal metrics.
         var trained: [String: TrainedFlightModel] = [:]
+        var twins: [String: TrainedFlightModel] = [:]
         for (name, request) in [("late_xgb", Self.xgboost), ("late_lr", Self.logistic), ("delay_xgb", Self.regression)] {
             let pair = try flights.trainTwice(modelName: name, request)
             #expect(pair.0.modelId != pair.1.modelId)
@@ -61,6 +63,7 @@ struct TrainingOnFlightsTests {
             #expect(pair.0.metrics == pair.1.metrics, "\(name): metrics differ")
             #expect(pair.0.holdout.map(\.score) == pair.1.holdout.map(\.score))
             trained[name] = pair.0
+            twins[name] = pair.1
             if let directory = ProcessInfo.processInfo.environment["PULSE_TEST_HOLDOUT_DIR"] {
                 // Regenerating the scikit-learn references: the holdout files go where the script reads them.
                 try pair.0.holdoutCSV.write(to: URL(fileURLWithPath: directory).appendingPathComponent("\(name).csv"))
@@ -80,13 +83,50 @@ struct TrainingOnFlightsTests {
             try flights.promote(model)
             let served = try flights.score(modelName: name, keys: model.holdout.map(\.key))
             var mismatches = 0
-            for row in model.holdout where served[row.key] != row.score {
-                if mismatches == 0 { Issue.record("\(name): row \(row.key) trained \(row.score), served \(String(describing: served[row.key]))") }
+            for row in model.holdout where served[row.key]?.score != row.score {
+                if mismatches == 0 { Issue.record("\(name): row \(row.key) trained \(row.score), served \(String(describing: served[row.key]?.score))") }
                 mismatches += 1
             }
             #expect(mismatches == 0, "\(name): \(mismatches) of \(model.holdout.count) holdout rows scored differently")
             #expect(served.count == model.holdout.count)
         }
+
+        // 4. The evaluator measures a regression model with regression metrics (the trainer's, so scikit-learn's),
+        //    and the promoter compares on RMSE: the twin's champion is the first model, identical, so it regresses by 0.
+        let delay = try #require(trained["delay_xgb"])
+        let evaluation = try flights.evaluate(delay.modelId)
+        try Self.expectClose(try #require(evaluation["metrics"] as? [String: Double]), SklearnReference.xgboostRegression, name: "delay_xgb evaluation")
+        let first = try flights.promote(delay.modelId, policy: ["maximums": ["rmse": 60.0]])
+        #expect(first["decision"] as? String == "promoted", "\(first)")
+        let twin = try #require(twins["delay_xgb"])
+        let twinEvaluation = try flights.evaluate(twin.modelId)
+        #expect(twinEvaluation["championId"] as? String == delay.modelId)
+        try Self.expectClose(try #require(twinEvaluation["championMetrics"] as? [String: Double]), SklearnReference.xgboostRegression, name: "delay_xgb champion")
+        let second = try flights.promote(twin.modelId, policy: ["compareOn": "rmse", "maxRegression": 0.0])
+        #expect(second["decision"] as? String == "promoted", "\(second)")
+        let checks = try #require((second["evidence"] as? [String: Any])?["checks"] as? [[String: Any]])
+        let rmseCheck = try #require(checks.first { $0["rule"] as? String == "regression" }, "\(checks)")
+        #expect(rmseCheck["metric"] as? String == "rmse")
+        #expect(rmseCheck["regression"] as? Double == 0)
+
+        // 5. Live performance of a regression model is in its own terms: feedback outcomes are delays in minutes, so
+        //    RMSE/MAE against the holdout RMSE, never AUC. Expected values computed here by brute force on the pairs sent.
+        let sample = Array(twin.holdout.prefix(300))
+        let served = try flights.score(modelName: "delay_xgb", keys: sample.map(\.key))
+        let items = try sample.map { row in ["predictionId": try #require(served[row.key]?.predictionId), "outcome": Double(row.label)] as [String: Any] }
+        let recorded = try flights.fixture.client.send("POST", "/feedback", headers: flights.headers, body: try EndToEnd.json(["items": items]))
+        #expect(try recorded.json()["recorded"] as? Int == 300, "\(recorded.text.prefix(300))")
+        let live = try flights.fixture.client.send("GET", "/models/delay_xgb/performance?window=1000", headers: flights.headers).json()
+        let errors = sample.map { Double($0.label) - Double($0.score) }
+        let expectedRmse = (errors.map { $0 * $0 }.reduce(0, +) / Double(errors.count)).squareRoot()
+        let expectedMae = errors.map(abs).reduce(0, +) / Double(errors.count)
+        #expect(live["feedbackCount"] as? Int == 300)
+        #expect(abs((live["rmse"] as? Double ?? -1) - expectedRmse) <= 1e-9 * expectedRmse, "\(live)")
+        #expect(abs((live["mae"] as? Double ?? -1) - expectedMae) <= 1e-9 * expectedMae, "\(live)")
+        let holdoutRmse = try #require(SklearnReference.xgboostRegression["rmse"])
+        #expect(abs((live["holdoutRmse"] as? Double ?? -1) - holdoutRmse) <= 1e-9 * holdoutRmse)
+        #expect(abs((live["rmseIncrease"] as? Double ?? -1) - (expectedRmse - holdoutRmse)) <= 1e-9 * holdoutRmse)
+        #expect(live["auc"] == nil && live["accuracy"] == nil, "a regression model has no classification metrics: \(live)")
     }
 
     static func expectClose(_ metrics: [String: Double], _ reference: [String: Double], name: String) throws {
@@ -220,6 +260,21 @@ struct FlightTraining {
             metrics: metrics.compactMapValues { ($0 as? NSNumber)?.doubleValue }, holdoutCSV: holdoutCSV, holdout: holdout)
     }
 
+    /// The evaluation's body; metric objects as `[String: Double]`.
+    func evaluate(_ modelId: String) throws -> [String: Any] {
+        let response = try fixture.client.send("POST", "/models/\(modelId)/evaluate", headers: headers, body: "{}")
+        #expect(response.status == 200, "\(response.text.prefix(500))")
+        return try response.json().mapValues { value in
+            (value as? [String: Any]).map { $0.compactMapValues { ($0 as? NSNumber)?.doubleValue } } ?? value
+        }
+    }
+
+    func promote(_ modelId: String, policy: [String: Any]) throws -> [String: Any] {
+        let response = try fixture.client.send("POST", "/models/\(modelId)/promote", headers: headers, body: try EndToEnd.json(policy))
+        #expect(response.status == 200, "\(response.text.prefix(500))")
+        return try response.json()
+    }
+
     func promote(_ model: TrainedFlightModel) throws {
         let evaluated = try fixture.client.send("POST", "/models/\(model.modelId)/evaluate", headers: headers, body: "{}")
         #expect(evaluated.status == 200, "\(evaluated.text.prefix(500))")
@@ -228,11 +283,12 @@ struct FlightTraining {
     }
 
     /// Scores the flights with `keys` through `POST /predictions`, their features as JSON the way a producer sends
-    /// them (numbers as numbers, text as strings, booleans as true/false, NULL as null); returns score by key.
-    func score(modelName: String, keys: [String]) throws -> [String: Float] {
+    /// them (numbers as numbers, text as strings, booleans as true/false, NULL as null); returns score and
+    /// prediction id by key.
+    func score(modelName: String, keys: [String]) throws -> [String: (score: Float, predictionId: String)] {
         let reader = try PostgresConnection.connect(url: try #require(EndToEnd.sourceURL))
         defer { reader.close() }
-        var scores: [String: Float] = [:]
+        var scores: [String: (score: Float, predictionId: String)] = [:]
         for start in stride(from: 0, to: keys.count, by: 1_000) {
             let batch = Array(keys[start..<min(start + 1_000, keys.count)])
             let result = try reader.execute(
@@ -258,7 +314,9 @@ struct FlightTraining {
                 "POST", "/predictions", headers: headers, body: try EndToEnd.json(["modelName": modelName, "rows": rows]))
             #expect(response.status == 200, "\(response.text.prefix(500))")
             for prediction in try #require(try response.json()["predictions"] as? [[String: Any]]) {
-                if let key = prediction["key"] as? String, let score = prediction["score"] as? Double { scores[key] = Float(score) }
+                if let key = prediction["key"] as? String, let score = prediction["score"] as? Double, let id = prediction["predictionId"] as? String {
+                    scores[key] = (Float(score), id)
+                }
             }
         }
         return scores

@@ -184,9 +184,10 @@ paths:
       tags: [retraining]
       summary: Live performance of the production model of a name over its latest feedback (pulse.model.performance.get.v1)
       description: |
-        The last `window` feedback rows (by the time they were recorded) joined to the model's predictions: AUC (null
-        unless both outcomes are present), accuracy, precision, recall, F1, log loss, Brier, the holdout AUC and the
-        decay (holdout − live). Each prediction counts once, however often its outcome was sent.
+        The last `window` feedback rows (by the time they were recorded) joined to the model's predictions. For a
+        classifier: AUC (absent unless both outcomes are present), accuracy, precision, recall, F1, log loss, Brier,
+        the holdout AUC and the decay (holdout − live). For a regression model: rmse, mae, r2, holdoutRmse and
+        rmseIncrease (live − holdout). Each prediction counts once, however often its outcome was sent.
       parameters:
         - { name: name, in: path, required: true, schema: { type: string } }
         - { name: window, in: query, schema: { type: integer, minimum: 1, maximum: 1000000, default: 1000 } }

@@ -28,16 +28,16 @@ public struct EvaluatorHandler: StageHandler {
         )
         let data = try TrainingData.load(manifest: dataset, request: candidate.trainingConfig, spec: manifest.featureSpec, objects: context.objects)
         let holdoutLabels = Array(data.labels[data.split.holdout])
-        let metrics = ClassificationMetrics(
-            labels: holdoutLabels, scores: try candidate.model(from: context.objects).predict(data.matrix.rows(data.split.holdout))
-        )
+        // Classification or regression metrics by the candidate's objective; the champion is measured the same way.
+        let measure = { (scores: [Float]) in ModelMetrics(objective: manifest.objective, labels: holdoutLabels, scores: scores) }
+        let metrics = measure(try candidate.model(from: context.objects).predict(data.matrix.rows(data.split.holdout)))
 
-        var championMetrics: ClassificationMetrics?
+        var championMetrics: ModelMetrics?
         let champion = try StoredModel.production(name: candidate.name, tenant: envelope.tenantId, on: context.database)
         if let champion, champion.id != candidate.id {
             let championManifest = try champion.manifest(from: context.objects)
             let scores = try champion.model(from: context.objects).predict(data.holdout(encodedWith: championManifest.featureSpec))
-            championMetrics = ClassificationMetrics(labels: holdoutLabels, scores: scores)
+            championMetrics = measure(scores)
         }
         let evaluationId = EntityID.derived(.evaluation, tenant: envelope.tenantId, messageId: envelope.messageId, timestamp: envelope.timestamp)
         let body = EvaluationView(
@@ -64,7 +64,7 @@ struct EvaluationView: Codable {
     let modelId: String
     let modelName: String
     let holdoutRows: Int
-    let metrics: ClassificationMetrics
+    let metrics: ModelMetrics
     let championId: String?
-    let championMetrics: ClassificationMetrics?
+    let championMetrics: ModelMetrics?
 }

@@ -30,6 +30,13 @@ struct LivePerformance: Codable {
     /// The model's holdout AUC at training time, and holdout − live.
     let holdoutAuc: Double?
     let aucDecay: Double?
+    /// For a regression model (holdout metrics with an RMSE) the outcomes are targets, not 0/1 labels: RMSE, MAE
+    /// and R² on the window, the holdout RMSE and the increase (live − holdout); the classification fields are nil.
+    let rmse: Double?
+    let mae: Double?
+    let r2: Double?
+    let holdoutRmse: Double?
+    let rmseIncrease: Double?
 
     static func measure(modelId: String, modelName: String, tenant: String, window: Int, on database: PostgresConnection) throws -> LivePerformance {
         let rows = try database.execute(
@@ -48,17 +55,28 @@ struct LivePerformance: Codable {
             labels.append(Float(try row.double("outcome")))
             scores.append(Float(try row.double("score")))
         }
-        let holdout = try database.execute(
-            "SELECT (holdout_metrics->>'auc')::float8 AS auc FROM models WHERE id = $1 AND tenant_id = $2", [modelId, tenant]
-        ).rows.first.flatMap { $0["auc"] }.flatMap(Double.init)
+        let holdoutText = try database.execute(
+            "SELECT holdout_metrics::text AS metrics FROM models WHERE id = $1 AND tenant_id = $2", [modelId, tenant]
+        ).rows.first?["metrics"]
+        let holdout = try holdoutText.map { try JSONColumn.decode(ModelMetrics.self, $0) }
+        let (from, to) = (rows.rows.last?["at"], rows.rows.first?["at"])
+        if case .regression(let trained) = holdout {
+            let live = labels.isEmpty ? nil : RegressionMetrics(targets: labels, predictions: scores)
+            return LivePerformance(
+                modelId: modelId, modelName: modelName, window: window, feedbackCount: labels.count, positives: 0, from: from, to: to,
+                auc: nil, accuracy: nil, precision: nil, recall: nil, f1: nil, logLoss: nil, brier: nil, holdoutAuc: nil, aucDecay: nil,
+                rmse: live?.rmse, mae: live?.mae, r2: live?.r2, holdoutRmse: trained.rmse, rmseIncrease: live.map { $0.rmse - trained.rmse }
+            )
+        }
         let metrics = labels.isEmpty ? nil : ClassificationMetrics(labels: labels, scores: scores)
         let bothOutcomes = metrics.map { $0.positives > 0 && $0.positives < $0.count } ?? false
         let auc = bothOutcomes ? metrics?.auc : nil
         return LivePerformance(
             modelId: modelId, modelName: modelName, window: window, feedbackCount: labels.count, positives: metrics?.positives ?? 0,
-            from: rows.rows.last?["at"], to: rows.rows.first?["at"], auc: auc, accuracy: metrics?.accuracy,
+            from: from, to: to, auc: auc, accuracy: metrics?.accuracy,
             precision: metrics?.precision, recall: metrics?.recall, f1: metrics?.f1, logLoss: metrics?.logLoss, brier: metrics?.brier,
-            holdoutAuc: holdout, aucDecay: holdout.flatMap { h in auc.map { h - $0 } }
+            holdoutAuc: holdout?.auc, aucDecay: holdout?.auc.flatMap { h in auc.map { h - $0 } },
+            rmse: nil, mae: nil, r2: nil, holdoutRmse: nil, rmseIncrease: nil
         )
     }
 }
