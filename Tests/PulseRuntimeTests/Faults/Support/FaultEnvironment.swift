@@ -49,6 +49,7 @@ struct FaultSuiteError: Error, CustomStringConvertible {
 
 /// Polls `probe` every `interval` seconds until it returns a value or `seconds` pass (then throws `what`).
 /// Deadlines are upper bounds for waiting on a condition, never assertions on timing.
+@discardableResult
 func waitFor<T>(_ what: String, seconds: Double, interval: Double = 0.05, _ probe: () throws -> T?) throws -> T {
     let deadline = Date().addingTimeInterval(seconds)
     var lastError: (any Error)?

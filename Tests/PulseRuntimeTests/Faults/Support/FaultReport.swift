@@ -13,7 +13,7 @@ enum FaultReport {
         let path = FaultEnvironment.reportPath
             ?? FileManager.default.temporaryDirectory.appendingPathComponent("pulse-fault-report.txt").path
         lock.withLock { _ in
-            if !FileManager.default.fileExists(atPath: path) { FileManager.default.createFile(atPath: path, contents: nil) }
+            if !FileManager.default.fileExists(atPath: path) { _ = FileManager.default.createFile(atPath: path, contents: nil) }
             guard let handle = FileHandle(forWritingAtPath: path) else { return }
             defer { try? handle.close() }
             _ = try? handle.seekToEnd()
