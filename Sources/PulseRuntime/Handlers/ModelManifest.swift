@@ -33,8 +33,34 @@ struct ModelManifest: Codable {
     let modelKey: String
     /// `holdout.csv` beside the model: `key,label,score` per holdout row in cursor order, the score as the stored
     /// model file predicts it (shortest round-trip `Float` text), so serving can be checked against training.
-    let holdoutPredictionsKey: String
+    /// Nil for models trained before holdout predictions were stored.
+    let holdoutPredictionsKey: String?
     let createdAt: String
+}
+
+extension ModelManifest {
+    /// Manifests written before the objective and the holdout file were recorded (every model then was an XGBoost
+    /// `binary:logistic` classifier) still load, so models trained by an earlier Pulse keep scoring and evaluating.
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        modelId = try container.decode(String.self, forKey: .modelId)
+        modelName = try container.decode(String.self, forKey: .modelName)
+        version = try container.decode(Int.self, forKey: .version)
+        algorithm = try container.decode(String.self, forKey: .algorithm)
+        library = try container.decode(String.self, forKey: .library)
+        objective = try container.decodeIfPresent(String.self, forKey: .objective) ?? "binary:logistic"
+        parameters = try container.decode(ModelParameters.self, forKey: .parameters)
+        featureSpec = try container.decode(FeatureSpec.self, forKey: .featureSpec)
+        dataset = try container.decode(DatasetRef.self, forKey: .dataset)
+        trainRows = try container.decode(Int.self, forKey: .trainRows)
+        holdoutRows = try container.decode(Int.self, forKey: .holdoutRows)
+        holdoutFraction = try container.decode(Double.self, forKey: .holdoutFraction)
+        holdoutMetrics = try container.decode(ModelMetrics.self, forKey: .holdoutMetrics)
+        reference = try container.decode(ReferenceProfile.self, forKey: .reference)
+        modelKey = try container.decode(String.self, forKey: .modelKey)
+        holdoutPredictionsKey = try container.decodeIfPresent(String.self, forKey: .holdoutPredictionsKey)
+        createdAt = try container.decode(String.self, forKey: .createdAt)
+    }
 }
 
 /// The algorithm's parameters, stored flat (`{"rounds": …}` or `{"c": …, "eps": …}`).

@@ -54,17 +54,18 @@ public struct TrainerHandler: StageHandler {
         )
         let version = (try latest.rows.first?.int("version") ?? 0) + 1
         let prefix = "tenants/\(envelope.tenantId)/models/\(request.modelName)/\(modelId)"
+        let holdoutKey = "\(prefix)/holdout.csv"
         let modelManifest = ModelManifest(
             modelId: modelId, modelName: request.modelName, version: version, algorithm: fitted.algorithm.rawValue, library: fitted.library,
             objective: fitted.objective, parameters: fitted.parameters, featureSpec: data.spec,
             dataset: .init(datasetId: manifest.datasetId, version: manifest.version, datasetVersionId: manifest.datasetVersionId, contentHash: manifest.contentHash),
             trainRows: data.split.train.count, holdoutRows: data.split.holdout.count, holdoutFraction: request.holdoutFraction ?? 0.2,
-            holdoutMetrics: metrics, reference: reference, modelKey: "\(prefix)/model.json", holdoutPredictionsKey: "\(prefix)/holdout.csv",
+            holdoutMetrics: metrics, reference: reference, modelKey: "\(prefix)/model.json", holdoutPredictionsKey: holdoutKey,
             createdAt: Timestamp.format(Date())
         )
         try context.objects.put(modelManifest.modelKey, modelBytes)
         try context.objects.put(
-            modelManifest.holdoutPredictionsKey, Self.holdoutCSV(keys: data.holdoutKeys, labels: holdoutLabels, scores: holdoutScores))
+            holdoutKey, Self.holdoutCSV(keys: data.holdoutKeys, labels: holdoutLabels, scores: holdoutScores))
         try context.objects.put("\(prefix)/manifest.json", try JSONCodec.encode(modelManifest))
 
         let body = TrainingView(
