@@ -96,6 +96,11 @@ struct TrainingOnFlightsTests {
         let delay = try #require(trained["delay_xgb"])
         let evaluation = try flights.evaluate(delay.modelId)
         try Self.expectClose(try #require(evaluation["metrics"] as? [String: Double]), SklearnReference.xgboostRegression, name: "delay_xgb evaluation")
+        // A rule on a metric a regressor does not have is a mistake in the request: 422, the model stays a candidate.
+        let wrongMetric = try flights.fixture.client.send(
+            "POST", "/models/\(delay.modelId)/promote", headers: flights.headers, body: #"{"minimums":{"auc":0.6}}"#)
+        #expect(wrongMetric.status == 422, "\(wrongMetric.text)")
+        #expect(wrongMetric.text.contains("/payload/policy/minimums/auc") && wrongMetric.text.contains("has no auc metric"), "\(wrongMetric.text)")
         let first = try flights.promote(delay.modelId, policy: ["maximums": ["rmse": 60.0]])
         #expect(first["decision"] as? String == "promoted", "\(first)")
         let twin = try #require(twins["delay_xgb"])

@@ -42,6 +42,7 @@ public struct PromoterHandler: StageHandler {
         let tenant = envelope.tenantId
         let candidate = try StoredModel.load(id: modelId, tenant: tenant, pointer: "/payload/modelId", on: context.database)
         guard candidate.stage == "candidate" else {
+            if let runId { return StageOutcome(settle: { _ in try Self.decidedElsewhere(candidate.id, candidate.name, stage: candidate.stage, runId: runId) }) }
             throw Problem.conflict("model \(modelId) is \(candidate.stage); only candidates can be promoted")
         }
         let evaluation = try context.database.execute(
@@ -59,6 +60,14 @@ public struct PromoterHandler: StageHandler {
         let metrics = try MetricValues.decode(row["metrics"])
         let championMetrics = try row["champion_metrics"].map { try MetricValues.decode($0) }
         let decision = PromotionPolicy(given).decide(candidate: metrics, champion: championMetrics)
+        if runId == nil, let unmeasured = decision.checks.first(where: { $0.candidate == nil }) {
+            // A rule on a metric this kind of model does not have (AUC for a regressor, RMSE for a classifier) is a
+            // mistake in the request, not a verdict on the model: refuse it and leave the model a candidate.
+            throw Problem.invalidField(
+                pointer: Self.pointer(of: unmeasured),
+                detail: "model \(modelId) has no \(unmeasured.metric) metric; its evaluation has \(metrics.keys.sorted().joined(separator: ", "))"
+            )
+        }
         let promotionId = EntityID.derived(.promotion, tenant: tenant, messageId: envelope.messageId, timestamp: envelope.timestamp)
         let policyJSON = try JSONValue.encode(decision.policy)
 
@@ -66,6 +75,7 @@ public struct PromoterHandler: StageHandler {
             try ProductionPointer.lock(tenant: tenant, name: candidate.name, on: database)
             let stage = try ProductionPointer.stage(of: modelId, tenant: tenant, on: database)
             guard stage == "candidate" else {
+                if let runId { return try Self.decidedElsewhere(modelId, candidate.name, stage: stage ?? "gone", runId: runId) }
                 throw Problem.conflict("model \(modelId) is \(stage ?? "gone"); only candidates can be promoted")
             }
             let production = try ProductionPointer.current(tenant: tenant, name: candidate.name, on: database)
@@ -112,13 +122,36 @@ public struct PromoterHandler: StageHandler {
             + "production is now \(production ?? "none")); evaluate it again"
     }
 
-    /// A conflict is recorded and answered 409; the candidate stays a candidate. The rejected event tells a
-    /// retraining run that this candidate was not promoted, and why.
+    /// A conflict is recorded and answered 409; the candidate stays a candidate. Within a retraining run the
+    /// rejected event closes the run (its candidate was not promoted, and why); a direct request emits nothing,
+    /// since the model was not rejected and can be evaluated again.
     static func conflictSettlement(_ record: PromotionRecord) throws -> StageOutcome.Settlement {
         let event = ModelEvent(modelId: record.modelId, modelName: record.modelName, reason: record.reason, runId: record.runId)
         return StageOutcome.Settlement(
             reply: Reply(problem: Problem.conflict("\(record.reason) (decision \(record.promotionId))")),
-            events: [try OutgoingEvent(Operations.modelRejected, event)]
+            events: record.runId == nil ? [] : [try OutgoingEvent(Operations.modelRejected, event)]
         )
+    }
+
+    /// A retraining run's candidate that someone promoted, approved or rejected by hand before the run's decision:
+    /// the run is closed with what happened instead of the evaluation event being parked (which would leave the
+    /// run `running` and block every later run of the name).
+    static func decidedElsewhere(_ modelId: String, _ name: String, stage: String, runId: String) throws -> StageOutcome.Settlement {
+        let promoted = stage == ModelStage.production.rawValue || stage == ModelStage.archived.rawValue
+        let reason = "model \(modelId) was already \(stage) when the run's evaluation arrived"
+        let event = ModelEvent(modelId: modelId, modelName: name, reason: reason, runId: runId)
+        return try StageOutcome.Settlement(
+            body: ["modelId": modelId, "stage": stage, "reason": reason],
+            events: [try OutgoingEvent(promoted ? Operations.modelPromoted : Operations.modelRejected, event)]
+        )
+    }
+
+    /// Where in a promote request the rule behind `check` was written.
+    static func pointer(of check: PromotionPolicy.Check) -> String {
+        switch check.rule {
+        case .minimum: "/payload/policy/minimums/\(check.metric)"
+        case .maximum: "/payload/policy/maximums/\(check.metric)"
+        case .regression: "/payload/policy/compareOn"
+        }
     }
 }
