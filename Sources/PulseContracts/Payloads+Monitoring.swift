@@ -5,8 +5,12 @@ public struct RetrainingPolicyPayload: Codable, Sendable, Equatable {
     public var psiThreshold: Double?
     /// Retrain when live AUC from feedback is more than this below the holdout AUC (default 0.05).
     public var maxAucDecay: Double?
+    /// Retrain a regression model when live RMSE exceeds the holdout RMSE by more than this fraction (default 0.1).
+    public var maxRmseIncrease: Double?
     /// Feedback rows (with both outcomes) needed before live performance counts (default 200).
     public var minFeedback: Int?
+    public static let defaultMinFeedback = 200
+    public static let defaultFeedbackWindow = 1_000
     /// How many of the most recent feedback rows make the live-performance window (default 1000).
     public var feedbackWindow: Int?
     /// New rows at the source that justify a retrain on their own (default 1000).
@@ -17,11 +21,12 @@ public struct RetrainingPolicyPayload: Codable, Sendable, Equatable {
     public var cooldownHours: Double?
 
     public init(
-        psiThreshold: Double? = nil, maxAucDecay: Double? = nil, minFeedback: Int? = nil, feedbackWindow: Int? = nil,
-        minNewRows: Int? = nil, maxModelAgeHours: Double? = nil, cooldownHours: Double? = nil
+        psiThreshold: Double? = nil, maxAucDecay: Double? = nil, maxRmseIncrease: Double? = nil, minFeedback: Int? = nil,
+        feedbackWindow: Int? = nil, minNewRows: Int? = nil, maxModelAgeHours: Double? = nil, cooldownHours: Double? = nil
     ) {
         self.psiThreshold = psiThreshold
         self.maxAucDecay = maxAucDecay
+        self.maxRmseIncrease = maxRmseIncrease
         self.minFeedback = minFeedback
         self.feedbackWindow = feedbackWindow
         self.minNewRows = minNewRows
@@ -37,10 +42,14 @@ public struct RetrainingPolicyPayload: Codable, Sendable, Equatable {
         }
         if let psiThreshold { check(psiThreshold.isFinite && psiThreshold > 0 && psiThreshold <= 10, "psiThreshold", "must be greater than 0 and at most 10") }
         if let maxAucDecay { check(maxAucDecay.isFinite && (0...1).contains(maxAucDecay), "maxAucDecay", "must be between 0 and 1") }
+        if let maxRmseIncrease { check(maxRmseIncrease.isFinite && (0...10).contains(maxRmseIncrease), "maxRmseIncrease", "must be between 0 and 10 (a fraction of the holdout RMSE)") }
         if let minFeedback { check((1...1_000_000).contains(minFeedback), "minFeedback", "must be between 1 and 1000000") }
         if let feedbackWindow { check((1...1_000_000).contains(feedbackWindow), "feedbackWindow", "must be between 1 and 1000000") }
-        if let minFeedback, let feedbackWindow, minFeedback > feedbackWindow {
-            check(false, "minFeedback", "must not exceed feedbackWindow (\(feedbackWindow)): the window could never hold enough feedback")
+        // With the defaults too: a window that can never hold `minFeedback` rows would switch the signal off unseen.
+        if minFeedback != nil || feedbackWindow != nil {
+            let (least, window) = (minFeedback ?? Self.defaultMinFeedback, feedbackWindow ?? Self.defaultFeedbackWindow)
+            check(least <= window, minFeedback == nil ? "feedbackWindow" : "minFeedback",
+                  "minFeedback (\(least)) must not exceed feedbackWindow (\(window)): the window could never hold enough feedback")
         }
         if let minNewRows { check(minNewRows >= 1, "minNewRows", "must be at least 1") }
         if let maxModelAgeHours { check(maxModelAgeHours.isFinite && maxModelAgeHours > 0 && maxModelAgeHours <= 87_600, "maxModelAgeHours", "must be greater than 0 and at most 87600 (10 years)") }

@@ -10,10 +10,12 @@ public struct RetrainingPolicy: Codable, Sendable, Equatable {
     public var psiThreshold: Double = 0.25
     /// Retrain when live AUC from feedback falls more than this below the holdout AUC.
     public var maxAucDecay: Double = 0.05
+    /// Retrain a regression model when its live RMSE exceeds the holdout RMSE by more than this fraction of it.
+    public var maxRmseIncrease: Double = 0.1
     /// Feedback needed (with both outcomes) before live performance counts.
-    public var minFeedback: Int = 200
+    public var minFeedback = RetrainingPolicyPayload.defaultMinFeedback
     /// The most recent feedback rows that make the live-performance window.
-    public var feedbackWindow: Int = 1_000
+    public var feedbackWindow = RetrainingPolicyPayload.defaultFeedbackWindow
     /// New rows at the source that justify a retrain on their own.
     public var minNewRows: Int = 1_000
     /// A production model older than this is retrained whatever else is seen (a weekly schedule).
@@ -28,6 +30,7 @@ public struct RetrainingPolicy: Codable, Sendable, Equatable {
         guard let payload else { return }
         if let value = payload.psiThreshold { psiThreshold = value }
         if let value = payload.maxAucDecay { maxAucDecay = value }
+        if let value = payload.maxRmseIncrease { maxRmseIncrease = value }
         if let value = payload.minFeedback { minFeedback = value }
         if let value = payload.feedbackWindow { feedbackWindow = value }
         if let value = payload.minNewRows { minNewRows = value }
@@ -44,6 +47,9 @@ public struct RetrainingPolicy: Codable, Sendable, Equatable {
         public var holdoutAuc: Double?
         public var liveAuc: Double?
         public var liveAccuracy: Double?
+        /// A regression model's holdout and live RMSE (nil for a classifier).
+        public var holdoutRmse: Double?
+        public var liveRmse: Double?
         /// Feedback rows in the live window.
         public var feedbackCount: Int
         public var newRows: Int?
@@ -54,7 +60,8 @@ public struct RetrainingPolicy: Codable, Sendable, Equatable {
 
         public init(
             maxPsi: Double? = nil, driftReportId: String? = nil, driftedFeatures: [String] = [], holdoutAuc: Double? = nil,
-            liveAuc: Double? = nil, liveAccuracy: Double? = nil, feedbackCount: Int = 0, newRows: Int? = nil,
+            liveAuc: Double? = nil, liveAccuracy: Double? = nil, holdoutRmse: Double? = nil, liveRmse: Double? = nil,
+            feedbackCount: Int = 0, newRows: Int? = nil,
             modelAgeHours: Double? = nil, hoursSinceLastRun: Double? = nil, lastRunId: String? = nil
         ) {
             self.maxPsi = maxPsi
@@ -63,6 +70,8 @@ public struct RetrainingPolicy: Codable, Sendable, Equatable {
             self.holdoutAuc = holdoutAuc
             self.liveAuc = liveAuc
             self.liveAccuracy = liveAccuracy
+            self.holdoutRmse = holdoutRmse
+            self.liveRmse = liveRmse
             self.feedbackCount = feedbackCount
             self.newRows = newRows
             self.modelAgeHours = modelAgeHours
@@ -107,15 +116,22 @@ public struct RetrainingPolicy: Codable, Sendable, Equatable {
         } else {
             reasons.append(Reason(kind: .drift, triggered: false, value: nil, threshold: psiThreshold, detail: "no drift report with a verdict yet"))
         }
-        if let live = signals.liveAuc, let holdout = signals.holdoutAuc, signals.feedbackCount >= minFeedback {
+        if let live = signals.liveRmse, let holdout = signals.holdoutRmse, holdout > 0, signals.feedbackCount >= minFeedback {
+            let increase = (live - holdout) / holdout
+            reasons.append(Reason(
+                kind: .performance, triggered: increase > maxRmseIncrease, value: increase, threshold: maxRmseIncrease,
+                detail: "live RMSE \(fourPlaces(live)) on the last \(signals.feedbackCount) feedback rows vs holdout RMSE \(fourPlaces(holdout)) (increase \(fourPlaces(increase * 100))%, allowed \(fourPlaces(maxRmseIncrease * 100))%)"))
+        } else if let live = signals.liveAuc, let holdout = signals.holdoutAuc, signals.feedbackCount >= minFeedback {
             let decay = holdout - live
             reasons.append(Reason(
                 kind: .performance, triggered: decay > maxAucDecay, value: decay, threshold: maxAucDecay,
                 detail: "live AUC \(fourPlaces(live)) on the last \(signals.feedbackCount) feedback rows vs holdout AUC \(fourPlaces(holdout)) (decay \(fourPlaces(decay)), allowed \(fourPlaces(maxAucDecay)))"))
         } else {
             reasons.append(Reason(
-                kind: .performance, triggered: false, value: nil, threshold: maxAucDecay,
-                detail: "\(signals.feedbackCount) feedback rows (need \(minFeedback) with both outcomes)"))
+                kind: .performance, triggered: false, value: nil, threshold: signals.holdoutRmse == nil ? maxAucDecay : maxRmseIncrease,
+                detail: signals.holdoutRmse == nil
+                    ? "\(signals.feedbackCount) feedback rows (need \(minFeedback) with both outcomes)"
+                    : "\(signals.feedbackCount) feedback rows (need \(minFeedback))"))
         }
         if let newRows = signals.newRows {
             reasons.append(Reason(

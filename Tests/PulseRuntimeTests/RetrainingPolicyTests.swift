@@ -2,8 +2,8 @@ import PulseContracts
 import PulseCore
 import Testing
 
-/// The retraining decision as a table of cases (hand-worked against the defaults: PSI 0.25, AUC decay 0.05 on
-/// ≥ 200 feedback rows, 1,000 new rows, 168 hours of age, 6 hours of cooldown).
+/// The retraining decision as a table of cases (hand-worked against the defaults: PSI 0.25, AUC decay 0.05 or
+/// RMSE increase 10% on ≥ 200 feedback rows, 1,000 new rows, 168 hours of age, 6 hours of cooldown).
 @Suite struct RetrainingPolicyTests {
     struct Case: Sendable, CustomTestStringConvertible {
         let label: String
@@ -20,6 +20,10 @@ import Testing
         Case(label: "AUC decayed 0.06 on 200 rows", signals: .init(holdoutAuc: 0.80, liveAuc: 0.74, feedbackCount: 200), retrain: true, triggered: ["performance"]),
         Case(label: "AUC decayed 0.06 on 199 rows", signals: .init(holdoutAuc: 0.80, liveAuc: 0.74, feedbackCount: 199), retrain: false, triggered: []),
         Case(label: "AUC decayed 0.04", signals: .init(holdoutAuc: 0.80, liveAuc: 0.76, feedbackCount: 500), retrain: false, triggered: []),
+        // A regressor: live RMSE 44 against holdout 40 is +10% (allowed, the bound is strict); 44.4 is +11%.
+        Case(label: "RMSE up 10%", signals: .init(holdoutRmse: 40, liveRmse: 44, feedbackCount: 200), retrain: false, triggered: []),
+        Case(label: "RMSE up 11%", signals: .init(holdoutRmse: 40, liveRmse: 44.4, feedbackCount: 200), retrain: true, triggered: ["performance"]),
+        Case(label: "RMSE up 11% on 199 rows", signals: .init(holdoutRmse: 40, liveRmse: 44.4, feedbackCount: 199), retrain: false, triggered: []),
         Case(label: "1,000 new rows", signals: .init(newRows: 1_000), retrain: true, triggered: ["new-data"]),
         Case(label: "a week old", signals: .init(modelAgeHours: 168), retrain: true, triggered: ["schedule"]),
         Case(label: "drift inside the cooldown", signals: .init(maxPsi: 1, hoursSinceLastRun: 5.9, lastRunId: "retrain_x"), retrain: false, triggered: ["drift", "cooldown"]),
@@ -45,6 +49,12 @@ import Testing
         #expect(performance.threshold == 0.05)
         #expect(decision.reasons.first { $0.kind == .newData }?.value == 12)
         #expect(decision.reasons.first { $0.kind == .drift }?.value == 0.3)
+
+        let regressor = RetrainingPolicy().decide(.init(holdoutRmse: 48.336325092541955, liveRmse: 60.420406365677444, feedbackCount: 300))
+        let rmse = try #require(regressor.reasons.first { $0.kind == .performance })
+        #expect(abs((rmse.value ?? 0) - 0.25) < 1e-12)  // 60.4204… / 48.3363… − 1 = 0.25 by construction
+        #expect(rmse.threshold == 0.1)
+        #expect(rmse.detail.contains("increase 25.0%"), "\(rmse.detail)")
     }
 
     @Test func requestOverridesOnlyWhatItSets() {
@@ -66,6 +76,21 @@ import Testing
                 "/payload/modelName", "/payload/policy/psiThreshold", "/payload/policy/maxAucDecay", "/payload/policy/minFeedback",
                 "/payload/policy/maxModelAgeHours",
             ])
+        }
+    }
+
+    /// One of the pair given, the other left at its default (minFeedback 200, feedbackWindow 1000): the window
+    /// must still be able to hold enough feedback, and the field that was given is the one named.
+    @Test func aFeedbackWindowThatCanNeverBeFilledIsNamedAgainstTheDefaults() {
+        let cases: [(RetrainingPolicyPayload, String?)] = [
+            (RetrainingPolicyPayload(minFeedback: 5_000), "/payload/policy/minFeedback"),
+            (RetrainingPolicyPayload(feedbackWindow: 100), "/payload/policy/feedbackWindow"),
+            (RetrainingPolicyPayload(minFeedback: 1_000), nil),
+            (RetrainingPolicyPayload(feedbackWindow: 200), nil),
+        ]
+        for (policy, pointer) in cases {
+            let problems = policy.problems(pointer: "/payload/policy")
+            #expect(problems.map(\.pointer) == (pointer.map { [$0] } ?? []), "\(policy)")
         }
     }
 }

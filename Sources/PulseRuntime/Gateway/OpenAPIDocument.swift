@@ -857,6 +857,7 @@ components:
           properties:
             psiThreshold: { type: number, exclusiveMinimum: 0, maximum: 10, default: 0.25 }
             maxAucDecay: { type: number, minimum: 0, maximum: 1, default: 0.05 }
+            maxRmseIncrease: { type: number, minimum: 0, maximum: 10, default: 0.1, description: 'regression models: allowed (live − holdout RMSE) / holdout RMSE' }
             minFeedback: { type: integer, minimum: 1, default: 200, description: 'not more than feedbackWindow' }
             feedbackWindow: { type: integer, minimum: 1, maximum: 1000000, default: 1000 }
             minNewRows: { type: integer, minimum: 1, default: 1000 }

@@ -159,7 +159,8 @@ public struct DriftMonitorHandler: StageHandler {
         let signals = RetrainingPolicy.Signals(
             maxPsi: report?.maxPsi, driftReportId: drift.rows.first?["id"],
             driftedFeatures: report?.features(atOrAbove: policy.psiThreshold).map(\.name) ?? [],
-            holdoutAuc: live.holdoutAuc, liveAuc: live.auc, liveAccuracy: live.accuracy, feedbackCount: live.feedbackCount,
+            holdoutAuc: live.holdoutAuc, liveAuc: live.auc, liveAccuracy: live.accuracy, holdoutRmse: live.holdoutRmse, liveRmse: live.rmse,
+            feedbackCount: live.feedbackCount,
             newRows: newRows, modelAgeHours: ages?["model_age"].flatMap(Double.init),
             hoursSinceLastRun: ages?["since_run"].flatMap(Double.init), lastRunId: ages?["run_id"]
         )
@@ -234,7 +235,9 @@ public struct DriftMonitorHandler: StageHandler {
         let runId = EntityID.derived(.retraining, tenant: envelope.tenantId, messageId: envelope.messageId, timestamp: envelope.timestamp)
         let config = RetrainingConfig(
             datasetName: dataset.datasetName, baseExtractionIds: dataset.extractionIds, training: champion.trainingConfig,
-            policy: PromotionPolicyPayload(minAuc: 0.6, maxAucRegression: 0.0)
+            // The promoter's defaults, resolved by the candidate's metrics: a classifier needs AUC ≥ 0.6 and no AUC
+            // regression, a regressor no RMSE regression against the champion on the candidate's holdout.
+            policy: PromotionPolicyPayload(minimums: nil)
         )
         let reason = request.reason ?? "requested"
         let event = RetrainingEvent(runId: runId, modelName: request.modelName, status: "requested", extract: extract, reason: reason)
