@@ -231,12 +231,12 @@ public struct FeatureSpec: Codable, Sendable, Equatable {
         }
     }
 
-    /// Parses a label field: "t"/"true"/"yes"/"y" → 1, "f"/"false"/"no"/"n" → 0, finite numbers as
-    /// themselves; nil if missing or unparsable.
+    /// Parses a label field: "t"/"true"/"yes"/"y" → 1, "f"/"false"/"no"/"n" → 0, numbers finite as a `Float`
+    /// as themselves; nil if missing, unparsable, or beyond `Float` (1e300 would become +inf in training).
     public func parseLabel(_ field: String?) -> Float? {
         guard let field else { return nil }
         if let flag = Self.parseBoolean(field) { return flag ? 1 : 0 }
-        guard let number = Double(field.trimmingSpaces()), number.isFinite else { return nil }
+        guard let number = Double(field.trimmingSpaces()), Float(number).isFinite else { return nil }
         return Float(number)
     }
 

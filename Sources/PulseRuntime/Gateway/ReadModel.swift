@@ -107,7 +107,9 @@ struct ReadModel: Sendable {
                         'evidence', p.evidence, 'previousModelId', p.previous_model_id, 'runId', p.run_id,
                         'actor', p.actor, 'note', p.note, 'evaluationId', p.evaluation_id,
                         'createdAt', \(Self.timestamp("p.created_at"))) ORDER BY p.created_at, p.id), '[]'::json)
-                    FROM promotions p WHERE p.model_id = m.id OR p.previous_model_id = m.id)
+                    FROM promotions p
+                    -- its own decisions, and the moves that took production from it
+                    WHERE p.model_id = m.id OR (p.previous_model_id = m.id AND p.decision IN ('promoted', 'rollback')))
             ) AS doc
             FROM models m JOIN dataset_versions v ON v.id = m.dataset_version_id
             WHERE m.tenant_id = $1 AND m.id = $2

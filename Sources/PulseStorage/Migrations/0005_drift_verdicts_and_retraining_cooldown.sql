@@ -3,6 +3,8 @@
 ALTER TABLE drift_reports ALTER COLUMN max_psi DROP NOT NULL;
 ALTER TABLE drift_reports ADD COLUMN verdict text NOT NULL DEFAULT 'stable'
     CHECK (verdict IN ('insufficient-data', 'stable', 'moderate', 'significant'));
+-- Reports recorded before verdicts existed get the one their PSI implies (the same bands as DriftVerdict).
+UPDATE drift_reports SET verdict = CASE WHEN max_psi >= 0.25 THEN 'significant' WHEN max_psi >= 0.1 THEN 'moderate' ELSE 'stable' END;
 CREATE INDEX drift_reports_model_idx ON drift_reports (model_id, created_at);
 
 -- A run started inside the cooldown says so.

@@ -35,7 +35,7 @@ final class WorkerKillFaultTests: FaultTestCase {
         while kills.count < Self.kills, !load.isFinished {
             let candidates = Self.targets.filter { stage in kills.filter { $0.stage == stage }.count < Self.killsPerStage }
             // Prefer a worker with a delivery in hand (its queue shows one unacknowledged).
-            let busy = try candidates.filter { ((try? management.queue(try stack.stage($0).queue))??.unacknowledged ?? 0) > 0 }
+            let busy = candidates.filter { ((try? management.queue(try stack.stage($0).queue))??.unacknowledged ?? 0) > 0 }
             guard let stage = (busy.isEmpty ? candidates : busy).randomElement(using: &generator), let worker = workers[stage] else { break }
             let at = Date()
             try worker.kill()
