@@ -121,6 +121,51 @@ struct PromotionTests {
         ])
     }
 
+    /// A retraining run's candidate that an operator promoted by hand before the run's evaluation event reached the
+    /// promoter: the event closes the run with what happened. (Before, the promoter answered the event with a
+    /// conflict, the event was parked, and the run stayed `running`, refusing every later run of the name.) The
+    /// run row is written the way the drift monitor writes it; the event is published as the evaluator publishes it.
+    @Test func aRunWhoseCandidateWasDecidedByHandIsClosed() throws {
+        let stack = try PromotionStack()
+        defer { stack.close() }
+        let dataset = try stack.snapshot("flights_run", extractionId: try stack.extract(upTo: Self.endOfJanuary3))
+        let model = try stack.train(dataset, rounds: 5)
+        _ = try stack.evaluate(model)
+        #expect(try stack.post("/models/\(model)/promote", ["minimums": ["auc": 0.5]]).json()["decision"] as? String == "promoted")
+
+        let runId = EntityID.random(.retraining)
+        try stack.fixture.withDatabase { database in
+            try database.execute(
+                """
+                INSERT INTO retraining_runs (id, tenant_id, model_name, champion_id, status, reason, config, forced)
+                SELECT $1, $2, name, id, 'running', 'test', jsonb_build_object(
+                    'datasetName', 'flights_run', 'baseExtractionIds', '[]'::jsonb, 'training', training_config, 'policy', '{}'::jsonb), false
+                FROM models WHERE id = $3
+                """,
+                [runId, stack.tenant, model]
+            )
+        }
+        let evaluated = Envelope(
+            kind: .event, name: Operations.modelEvaluated.rawValue, version: 1, messageId: MessageID.make(), timestamp: Date(),
+            tenantId: stack.tenant, payload: try JSONValue.encode(ModelEvent(modelId: model, modelName: "late_arrival", runId: runId))
+        )
+        let publisher = try Publisher(connection: try stack.fixture.openBroker())
+        defer { publisher.close() }
+        try publisher.publish(
+            exchange: stack.fixture.topology.eventExchange, routingKey: evaluated.name, body: evaluated.encoded(),
+            properties: MessageProperties(messageId: evaluated.messageId, type: evaluated.name, timestamp: Date(), persistent: true,
+                                          headers: ["pulse-tenant": .string(stack.tenant)])
+        )
+        let run = try EndToEnd.poll(seconds: 60) { () -> [String: String?]? in
+            try stack.fixture.withDatabase { database in
+                let row = try database.execute("SELECT status, outcome FROM retraining_runs WHERE id = $1", [runId]).rows.first
+                return row?["status"] == "running" ? nil : ["status": row?["status"], "outcome": row?["outcome"]]
+            }
+        }
+        #expect(run["status"] == "promoted")
+        #expect(run["outcome"]??.contains("was already production") == true, "\(run)")
+    }
+
     /// Two evaluated candidates promoted at the same moment through two promoter hosts, 20 times: each round leaves
     /// exactly one production model, and the other decision is recorded as a conflict (409, evaluate again) — never a
     /// unique-index failure, a retry or a dead letter.

@@ -18,7 +18,7 @@ final class PromotionStack {
     init(promoters: Int = 1) throws {
         fixture = try GatewayFixture(replyTimeoutSeconds: 120)
         var pools = [WorkerPool(configuration: fixture.configuration, handlers: [
-            ExtractorHandler(), SnapshotterHandler(), TrainerHandler(), EvaluatorHandler(), ScorerHandler(),
+            ExtractorHandler(), SnapshotterHandler(), TrainerHandler(), EvaluatorHandler(), ScorerHandler(), DriftMonitorHandler(),
         ])]
         for _ in 0..<promoters { pools.append(WorkerPool(configuration: fixture.configuration, handlers: [PromoterHandler()])) }
         workers = pools
