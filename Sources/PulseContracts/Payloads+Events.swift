@@ -72,11 +72,18 @@ public struct FeedbackEvent: Payload, Equatable {
 public struct DriftEvent: Payload, Equatable {
     public var reportId: String
     public var modelName: String
+    /// The largest feature PSI.
     public var maxPsi: Double
-    public init(reportId: String, modelName: String, maxPsi: Double) {
+    /// The report's verdict (features and the prediction) and the prediction's own PSI: outputs can drift while
+    /// every input stays stable.
+    public var verdict: String?
+    public var predictionPsi: Double?
+    public init(reportId: String, modelName: String, maxPsi: Double, verdict: String? = nil, predictionPsi: Double? = nil) {
         self.reportId = reportId
         self.modelName = modelName
         self.maxPsi = maxPsi
+        self.verdict = verdict
+        self.predictionPsi = predictionPsi
     }
 }
 

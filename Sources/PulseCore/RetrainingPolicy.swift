@@ -42,6 +42,8 @@ public struct RetrainingPolicy: Codable, Sendable, Equatable {
     public struct Signals: Codable, Sendable, Equatable {
         /// Largest feature PSI of the latest drift report with a verdict, and that report.
         public var maxPsi: Double?
+        /// PSI of the model's outputs in that report (prediction drift).
+        public var predictionPsi: Double?
         public var driftReportId: String?
         public var driftedFeatures: [String]
         public var holdoutAuc: Double?
@@ -59,12 +61,13 @@ public struct RetrainingPolicy: Codable, Sendable, Equatable {
         public var lastRunId: String?
 
         public init(
-            maxPsi: Double? = nil, driftReportId: String? = nil, driftedFeatures: [String] = [], holdoutAuc: Double? = nil,
+            maxPsi: Double? = nil, predictionPsi: Double? = nil, driftReportId: String? = nil, driftedFeatures: [String] = [], holdoutAuc: Double? = nil,
             liveAuc: Double? = nil, liveAccuracy: Double? = nil, holdoutRmse: Double? = nil, liveRmse: Double? = nil,
             feedbackCount: Int = 0, newRows: Int? = nil,
             modelAgeHours: Double? = nil, hoursSinceLastRun: Double? = nil, lastRunId: String? = nil
         ) {
             self.maxPsi = maxPsi
+            self.predictionPsi = predictionPsi
             self.driftReportId = driftReportId
             self.driftedFeatures = driftedFeatures
             self.holdoutAuc = holdoutAuc
@@ -108,11 +111,16 @@ public struct RetrainingPolicy: Codable, Sendable, Equatable {
 
     public func decide(_ signals: Signals) -> Decision {
         var reasons: [Reason] = []
-        if let psi = signals.maxPsi {
-            let features = signals.driftedFeatures.isEmpty ? "" : " (\(signals.driftedFeatures.joined(separator: ", ")))"
+        if let featurePsi = signals.maxPsi {
+            var drifted = signals.driftedFeatures
+            let outputs = signals.predictionPsi ?? 0
+            if outputs >= psiThreshold { drifted.append("prediction") }
+            let psi = max(featurePsi, outputs)
+            let listed = drifted.isEmpty ? "" : " (\(drifted.joined(separator: ", ")))"
+            let prediction = signals.predictionPsi.map { ", prediction PSI \(fourPlaces($0))" } ?? ""
             reasons.append(Reason(
                 kind: .drift, triggered: psi >= psiThreshold, value: psi, threshold: psiThreshold,
-                detail: "max PSI \(fourPlaces(psi)) vs threshold \(fourPlaces(psiThreshold))\(features)"))
+                detail: "max PSI \(fourPlaces(psi)) vs threshold \(fourPlaces(psiThreshold))\(listed); max feature PSI \(fourPlaces(featurePsi))\(prediction)"))
         } else {
             reasons.append(Reason(kind: .drift, triggered: false, value: nil, threshold: psiThreshold, detail: "no drift report with a verdict yet"))
         }

@@ -17,6 +17,8 @@ import Testing
         Case(label: "nothing measured", signals: .init(), retrain: false, triggered: []),
         Case(label: "PSI at the threshold", signals: .init(maxPsi: 0.25, driftedFeatures: ["temp"]), retrain: true, triggered: ["drift"]),
         Case(label: "PSI just below", signals: .init(maxPsi: 0.2499), retrain: false, triggered: []),
+        Case(label: "outputs drifted, inputs stable", signals: .init(maxPsi: 0.05, predictionPsi: 0.3), retrain: true, triggered: ["drift"]),
+        Case(label: "outputs just below", signals: .init(maxPsi: 0.05, predictionPsi: 0.2499), retrain: false, triggered: []),
         Case(label: "AUC decayed 0.06 on 200 rows", signals: .init(holdoutAuc: 0.80, liveAuc: 0.74, feedbackCount: 200), retrain: true, triggered: ["performance"]),
         Case(label: "AUC decayed 0.06 on 199 rows", signals: .init(holdoutAuc: 0.80, liveAuc: 0.74, feedbackCount: 199), retrain: false, triggered: []),
         Case(label: "AUC decayed 0.04", signals: .init(holdoutAuc: 0.80, liveAuc: 0.76, feedbackCount: 500), retrain: false, triggered: []),
@@ -49,6 +51,11 @@ import Testing
         #expect(performance.threshold == 0.05)
         #expect(decision.reasons.first { $0.kind == .newData }?.value == 12)
         #expect(decision.reasons.first { $0.kind == .drift }?.value == 0.3)
+
+        let outputs = RetrainingPolicy().decide(.init(maxPsi: 0.05, predictionPsi: 0.3))
+        let drift = try #require(outputs.reasons.first { $0.kind == .drift })
+        #expect(drift.value == 0.3)
+        #expect(drift.detail == "max PSI 0.3 vs threshold 0.25 (prediction); max feature PSI 0.05, prediction PSI 0.3", "\(drift.detail)")
 
         let regressor = RetrainingPolicy().decide(.init(holdoutRmse: 48.336325092541955, liveRmse: 60.420406365677444, feedbackCount: 300))
         let rmse = try #require(regressor.reasons.first { $0.kind == .performance })

@@ -105,7 +105,8 @@ public struct DriftMonitorHandler: StageHandler {
             reportId: reportId, modelId: model.id, modelName: model.name, verdict: report.verdict, maxPsi: report.maxPsi, report: report)
         var events: [OutgoingEvent] = []
         if let maxPsi = report.maxPsi, report.verdict >= .moderate {
-            events.append(try OutgoingEvent(Operations.driftDetected, DriftEvent(reportId: reportId, modelName: model.name, maxPsi: maxPsi)))
+            events.append(try OutgoingEvent(Operations.driftDetected, DriftEvent(
+                reportId: reportId, modelName: model.name, maxPsi: maxPsi, verdict: report.verdict.rawValue, predictionPsi: report.prediction?.psi)))
         }
         return try StageOutcome(body: body, events: events) { database in
             try database.execute(
@@ -157,7 +158,7 @@ public struct DriftMonitorHandler: StageHandler {
         ).rows.first
         let newRows = try countNewRows(for: model, tenant: envelope.tenantId, context: context)
         let signals = RetrainingPolicy.Signals(
-            maxPsi: report?.maxPsi, driftReportId: drift.rows.first?["id"],
+            maxPsi: report?.maxPsi, predictionPsi: report?.prediction?.psi, driftReportId: drift.rows.first?["id"],
             driftedFeatures: report?.features(atOrAbove: policy.psiThreshold).map(\.name) ?? [],
             holdoutAuc: live.holdoutAuc, liveAuc: live.auc, liveAccuracy: live.accuracy, holdoutRmse: live.holdoutRmse, liveRmse: live.rmse,
             feedbackCount: live.feedbackCount,
