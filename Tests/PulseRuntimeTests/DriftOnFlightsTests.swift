@@ -233,6 +233,19 @@ struct DriftMonitoringEndToEndTests {
         let again = try client.send("POST", "/feedback", headers: headers, body: try EndToEnd.json(["items": flipped])).json()
         #expect(again["recorded"] as? Int == 0)
         #expect(again["duplicates"] as? Int == 10)
+        // An outcome a classifier cannot have is named and nothing of the request is recorded.
+        let unlabelled = try #require(predictions.first { prediction in
+            !labelled.contains { $0.id == prediction["predictionId"] as? String }
+        }?["predictionId"] as? String)
+        let notBinary = try client.send("POST", "/feedback", headers: headers, body: try EndToEnd.json(["items": [
+            ["predictionId": unlabelled, "outcome": 1], ["predictionId": unlabelled, "outcome": 0.7],
+        ]]))
+        #expect(notBinary.status == 422, "\(notBinary.text)")
+        #expect(notBinary.text.contains("/payload/items/1/outcome") && notBinary.text.contains("must be 0 or 1"), "\(notBinary.text)")
+        let stored = try fixture.withDatabase { database in
+            try database.execute("SELECT count(*) AS n FROM feedback WHERE prediction_id = $1", [unlabelled]).rows[0].int("n")
+        }
+        #expect(stored == 0)
 
         let performance = try client.send("GET", "/models/late_arrival/performance?window=1000", headers: headers)
         #expect(performance.status == 200, "\(performance.text.prefix(300))")

@@ -45,6 +45,7 @@ public struct DriftMonitorHandler: StageHandler {
             let index = try row.int("index")
             throw Problem.notFound("prediction \(ids[index])", pointer: "/payload/items/\(index)/predictionId")
         }
+        try requireBinaryOutcomesForClassifiers(request, envelope, context)
         // The last outcome given for a prediction in one request wins; earlier feedback for it is kept, not counted twice.
         var outcomes: [String: Double] = [:]
         for item in request.items { outcomes[item.predictionId] = item.outcome }
@@ -65,6 +66,29 @@ public struct DriftMonitorHandler: StageHandler {
                 """,
                 [envelope.tenantId, PostgresArray.literal(unique), "{" + unique.map { String(outcomes[$0] ?? 0) }.joined(separator: ",") + "}"]
             )
+        }
+    }
+
+    /// A classifier's outcome is 0 or 1: 0.7 or 12 (minutes, meant for a regressor) would silently skew its live
+    /// metrics. Only items with another value are looked up, so ordinary feedback costs no query.
+    private func requireBinaryOutcomesForClassifiers(_ request: RecordFeedback, _ envelope: Envelope, _ context: StageContext) throws {
+        let suspects = request.items.indices.filter { request.items[$0].outcome != 0 && request.items[$0].outcome != 1 }
+        guard !suspects.isEmpty else { return }
+        let classified = try context.database.execute(
+            """
+            SELECT u.i AS index FROM unnest($1::text[], $2::int[]) AS u(id, i)
+            JOIN predictions p ON p.id = u.id JOIN models m ON m.id = p.model_id
+            WHERE coalesce(m.training_config->>'objective', 'binary:logistic') = 'binary:logistic'
+            ORDER BY u.i LIMIT 1
+            """,
+            [PostgresArray.literal(suspects.map { request.items[$0].predictionId }),
+             "{" + suspects.map(String.init).joined(separator: ",") + "}"]
+        )
+        if let row = classified.rows.first {
+            let index = try row.int("index")
+            throw Problem.invalidField(
+                pointer: "/payload/items/\(index)/outcome",
+                detail: "prediction \(request.items[index].predictionId) comes from a classifier; its outcome must be 0 or 1, not \(request.items[index].outcome)")
         }
     }
 
