@@ -39,6 +39,7 @@ enum FlightDriftReference {
             let drift = report.features.first { $0.name == expected.name }
             #expect(drift != nil, "\(expected.name) missing from the report")
             guard let drift else { continue }
+            print("reference check: \(expected.name) PSI Pulse \(drift.psi) NumPy \(expected.psi); KS Pulse \(drift.ks ?? .nan) SciPy \(expected.ks)")
             #expect(abs(drift.psi - expected.psi) < tolerance, "\(expected.name) PSI \(drift.psi) vs numpy \(expected.psi)")
             #expect(abs((drift.ks ?? -1) - expected.ks) < tolerance, "\(expected.name) KS \(drift.ks ?? -1) vs scipy \(expected.ks)")
             #expect(drift.ksExact == true)
@@ -48,6 +49,7 @@ enum FlightDriftReference {
             let drift = report.features.first { $0.name == expected.name }
             #expect(drift != nil, "\(expected.name) missing from the report")
             guard let drift else { continue }
+            print("reference check: \(expected.name) PSI Pulse \(drift.psi) NumPy \(expected.psi); JS Pulse \(drift.jensenShannon ?? .nan) SciPy \(expected.js)")
             #expect(abs(drift.psi - expected.psi) < tolerance, "\(expected.name) PSI \(drift.psi) vs numpy \(expected.psi)")
             #expect(abs((drift.jensenShannon ?? -1) - expected.js) < tolerance, "\(expected.name) JS \(drift.jensenShannon ?? -1) vs scipy \(expected.js)")
         }

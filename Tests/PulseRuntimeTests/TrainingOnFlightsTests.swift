@@ -137,6 +137,7 @@ struct TrainingOnFlightsTests {
     static func expectClose(_ metrics: [String: Double], _ reference: [String: Double], name: String) throws {
         for (metric, expected) in reference {
             let actual = try #require(metrics[metric], "\(name) has no \(metric)")
+            print("reference check: \(name) \(metric) Pulse \(actual) scikit-learn \(expected)")  // the side-by-side figures
             #expect(abs(actual - expected) <= 1e-9 * max(abs(expected), 1e-12), "\(name) \(metric): Pulse \(actual), sklearn \(expected)")
         }
     }
