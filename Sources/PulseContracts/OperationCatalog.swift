@@ -16,6 +16,8 @@ public enum Operations {
     public static let detectDrift = OperationName<DetectDrift>("pulse.drift.detect.v1", kind: .mutation, stage: .driftMonitor)
     public static let checkRetraining = OperationName<CheckRetraining>("pulse.retraining.check.v1", kind: .mutation, stage: .driftMonitor)
     public static let runRetraining = OperationName<RunRetraining>("pulse.retraining.run.v1", kind: .mutation, stage: .driftMonitor)
+    public static let scheduleMonitoring = OperationName<ScheduleMonitoring>("pulse.monitoring.schedule.v1", kind: .mutation, stage: .driftMonitor)
+    public static let runMonitoring = OperationName<RunMonitoring>("pulse.monitoring.run.v1", kind: .mutation, stage: .driftMonitor)
 
     // Queries (answered by the gateway from PostgreSQL)
     public static let getDataSource = OperationName<DataSourceReference>("pulse.datasource.get.v1", kind: .query, stage: nil)
@@ -26,6 +28,7 @@ public enum Operations {
     public static let getDatasetVersion = OperationName<DatasetVersionReference>("pulse.dataset.version.get.v1", kind: .query, stage: nil)
     public static let getRetrainingRun = OperationName<RetrainingRunReference>("pulse.retraining.run.get.v1", kind: .query, stage: nil)
     public static let getModelPerformance = OperationName<GetModelPerformance>("pulse.model.performance.get.v1", kind: .query, stage: nil)
+    public static let getMonitoring = OperationName<MonitoringReference>("pulse.monitoring.get.v1", kind: .query, stage: nil)
 
     // Events
     public static let dataSourceRegistered = OperationName<DataSourceEvent>("pulse.datasource.registered.v1", kind: .event, stage: nil)
@@ -51,11 +54,11 @@ public enum OperationCatalog {
         Operations.extractSQL.descriptor, Operations.createSnapshot.descriptor, Operations.startTraining.descriptor,
         Operations.evaluateModel.descriptor, Operations.promoteModel.descriptor, Operations.runPrediction.descriptor,
         Operations.recordFeedback.descriptor, Operations.detectDrift.descriptor, Operations.checkRetraining.descriptor,
-        Operations.runRetraining.descriptor,
+        Operations.runRetraining.descriptor, Operations.scheduleMonitoring.descriptor, Operations.runMonitoring.descriptor,
         Operations.approveModel.descriptor, Operations.rejectModel.descriptor, Operations.rollbackModel.descriptor,
         Operations.getDataSource.descriptor, Operations.listDataSources.descriptor, Operations.getExtractionJob.descriptor,
         Operations.traceLineage.descriptor, Operations.getModel.descriptor, Operations.getDatasetVersion.descriptor,
-        Operations.getRetrainingRun.descriptor, Operations.getModelPerformance.descriptor,
+        Operations.getRetrainingRun.descriptor, Operations.getModelPerformance.descriptor, Operations.getMonitoring.descriptor,
         Operations.dataSourceRegistered.descriptor, Operations.dataSourceValidated.descriptor,
         Operations.extractionCompleted.descriptor, Operations.extractionFailed.descriptor,
         Operations.snapshotCreated.descriptor, Operations.trainingCompleted.descriptor,

@@ -25,6 +25,9 @@ public struct RuntimeConfiguration: Sendable {
     public var defaultTenant: String = "default"
     /// How long idempotency keys are kept after their last change (`PULSE_IDEMPOTENCY_KEY_HOURS`, at least 24).
     public var idempotencyKeyHours: Int = 24
+    /// How often a worker whose stage has timed work (the drift monitor's schedules) looks for what is due
+    /// (`PULSE_SCHEDULER_SECONDS`; 0 turns it off in this process).
+    public var schedulerSeconds: Double = 30
     /// Bearer token for the gateway's operator endpoints (`/admin/…`: dead-letter queues); nil turns them off.
     public var adminToken: String?
 
@@ -97,6 +100,12 @@ public struct RuntimeConfiguration: Sendable {
                 throw ConfigurationError(message: "PULSE_IDEMPOTENCY_KEY_HOURS must be an integer from 24 to 8760, got '\(hours)'")
             }
             idempotencyKeyHours = parsed
+        }
+        if let seconds = values["PULSE_SCHEDULER_SECONDS"], !seconds.isEmpty {
+            guard let parsed = Double(seconds), parsed.isFinite, (0...3_600).contains(parsed) else {
+                throw ConfigurationError(message: "PULSE_SCHEDULER_SECONDS must be a number from 0 (off) to 3600, got '\(seconds)'")
+            }
+            schedulerSeconds = parsed
         }
         if let token = values["PULSE_ADMIN_TOKEN"], !token.isEmpty {
             guard token.utf8.count >= 16 else { throw ConfigurationError(message: "PULSE_ADMIN_TOKEN must be at least 16 characters") }

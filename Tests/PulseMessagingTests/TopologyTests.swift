@@ -20,7 +20,8 @@ import PulseMessaging
             ("promoter", ["pulse.model.promote.v1", "pulse.model.rollback.v1", "pulse.model.approve.v1", "pulse.model.reject.v1"], ["pulse.model.evaluated.v1"]),
             ("scorer", ["pulse.prediction.run.v1"], []),
             ("drift-monitor", ["pulse.feedback.record.v1", "pulse.drift.detect.v1", "pulse.retraining.check.v1",
-                               "pulse.retraining.run.v1"], ["pulse.model.promoted.v1", "pulse.model.rejected.v1"]),
+                               "pulse.retraining.run.v1", "pulse.monitoring.schedule.v1", "pulse.monitoring.run.v1"],
+             ["pulse.model.promoted.v1", "pulse.model.rejected.v1"]),
         ]
         #expect(topology.stages.map(\.name) == expected.map(\.0))
         for (name, commands, events) in expected {

@@ -365,5 +365,73 @@ struct DriftMonitoringEndToEndTests {
             let running = try database.execute("SELECT count(*) AS n FROM retraining_runs WHERE tenant_id = $1 AND status = 'running'", [tenant])
             #expect(try running.rows[0].int("n") == 1)
         }
+
+        // A monitoring schedule. Bad settings are named field by field, an unknown model is 404.
+        let badSchedule = try client.send(
+            "POST", "/models/late_arrival/monitoring", headers: headers, body: #"{"everyMinutes":0,"policy":{"psiThreshold":-1}}"#)
+        #expect(badSchedule.status == 422)
+        for pointer in ["/payload/everyMinutes", "/payload/policy/psiThreshold"] { #expect(badSchedule.text.contains(pointer), "\(badSchedule.text)") }
+        #expect(try client.send("POST", "/models/nobody/monitoring", headers: headers, body: #"{"everyMinutes":60}"#).status == 404)
+        func counts() throws -> [Int] {
+            try fixture.withDatabase { database in
+                try ["drift_reports", "retraining_decisions"].map { table in
+                    try database.execute("SELECT count(*) AS n FROM \(table) WHERE tenant_id = $1", [tenant]).rows[0].int("n")
+                }
+            }
+        }
+        let before = try counts()
+
+        // The runs above may have promoted a new model: give whichever is production 2,000 July predictions.
+        let sample = july.rows.prefix(2_000).map { row -> [String: Any] in
+            var features: [String: Any] = [:]
+            for column in july.columns where !["flight_id", "scheduled_at", "is_late"].contains(column) {
+                features[column] = row[column].map { Double($0).map { $0 as Any } ?? $0 as Any } ?? NSNull()
+            }
+            return ["key": row["flight_id"] ?? "", "features": features]
+        }
+        #expect(try client.send("POST", "/predictions", headers: headers, body: try EndToEnd.json(["modelName": "late_arrival", "rows": sample])).status == 200)
+
+        // A valid schedule is due at once. This pool runs two drift-monitor hosts, each looking for due schedules
+        // every second: the pass happens once. Its policy makes the decision certain (any model is older than
+        // 0.0001 hours; no cooldown), but the run committed above is still running, so the pass records why it
+        // started none.
+        let schedule = #"{"everyMinutes":60,"windowSize":2000,"policy":{"cooldownHours":0,"maxModelAgeHours":0.0001}}"#
+        let scheduled = try client.send("POST", "/models/late_arrival/monitoring", headers: headers, body: schedule)
+        #expect(scheduled.status == 200, "\(scheduled.text)")
+        #expect(try scheduled.json()["nextDueAt"] as? String != nil)
+        let monitored = try EndToEnd.poll(seconds: 60) { () -> [String: Any]? in
+            let state = try client.send("GET", "/models/late_arrival/monitoring", headers: headers).json()
+            return state["lastOutcome"] is [String: Any] ? state : nil
+        }
+        let last = try #require(monitored["lastOutcome"] as? [String: Any])
+        #expect(["stable", "moderate", "significant"].contains(last["verdict"] as? String ?? ""), "a verdict on 2,000 rows: \(last)")
+        #expect(last["retrain"] as? Bool == true)
+        #expect((last["runNotStarted"] as? String)?.contains("still running") == true, "\(last)")
+        let nextDueText = try #require(monitored["nextDueAt"] as? String)
+        let nextDue = try #require(Timestamp.parse(nextDueText))
+        #expect(nextDue.timeIntervalSinceNow > 55 * 60, "next pass an hour after the last: \(monitored)")
+        Thread.sleep(forTimeInterval: 3)  // three more scheduler passes of both hosts: nothing else is due
+        #expect(try counts() == [before[0] + 1, before[1] + 1])
+
+        // Run by hand once the other run has ended: the decision still says retrain, and this pass starts the run.
+        try fixture.withDatabase { database in
+            try database.execute("UPDATE retraining_runs SET status = 'failed', finished_at = now() WHERE tenant_id = $1 AND status = 'running'", [tenant])
+        }
+        let pass = try client.send("POST", "/models/late_arrival/monitoring/run", headers: headers, body: "{}")
+        #expect(pass.status == 200, "\(pass.text.prefix(500))")
+        let passBody = try pass.json()
+        #expect((passBody["drift"] as? [String: Any])?["verdict"] as? String != "insufficient-data", "\(passBody)")
+        let started = try #require(passBody["run"] as? [String: Any], "\(passBody)")
+        #expect((started["reason"] as? String)?.hasPrefix("monitor: ") == true && (started["reason"] as? String)?.contains("schedule") == true, "\(started)")
+        try fixture.withDatabase { database in
+            let running = try database.execute(
+                "SELECT id, reason FROM retraining_runs WHERE tenant_id = $1 AND status = 'running'", [tenant]).rows
+            #expect(running.map { $0["id"] } == [started["runId"] as? String])
+        }
+
+        // Paused: not due any more.
+        let paused = try client.send("POST", "/models/late_arrival/monitoring", headers: headers, body: #"{"everyMinutes":60,"enabled":false}"#)
+        #expect(try paused.json()["enabled"] as? Bool == false)
+        #expect(try client.send("GET", "/models/late_arrival/monitoring", headers: headers).json()["nextDueAt"] is NSNull)
     }
 }

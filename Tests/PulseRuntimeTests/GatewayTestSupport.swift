@@ -97,6 +97,7 @@ final class GatewayFixture {
             configuration.replyTimeoutSeconds = replyTimeoutSeconds
             configuration.retryDelayOverrideSeconds = retryDelaySeconds
             configuration.adminToken = adminToken
+            configuration.schedulerSeconds = 1  // monitoring schedules come due within a second
             self.configuration = configuration
             topology = try Topology.load(from: configuration.topologyFile).prefixed(configuration.topologyPrefix)
             gateway = try Gateway(configuration: configuration)

@@ -85,6 +85,14 @@ struct GatewayRoutes: Sendable {
         add(router, .POST, "/models/:name/rollback") {
             try mutation(Operations.rollbackModel.rawValue, body: try Self.body(of: $0, adding: "modelName", $0.pathParameters["name"]), $0)
         }
+        // The body holds the schedule's other fields (everyMinutes, windowSize, minimumRows, policy, retrain, enabled).
+        add(router, .POST, "/models/:name/monitoring") {
+            try mutation(Operations.scheduleMonitoring.rawValue, body: try Self.body(of: $0, adding: "modelName", $0.pathParameters["name"]), $0)
+        }
+        query(router, "/models/:name/monitoring", Operations.getMonitoring) { ["modelName": .string($0["name"] ?? "")] }
+        add(router, .POST, "/models/:name/monitoring/run") {
+            try mutation(Operations.runMonitoring.rawValue, body: .object(["modelName": .string($0.pathParameters["name"] ?? "")]), $0)
+        }
         mutation(router, "/predictions", Operations.runPrediction)
         mutation(router, "/feedback", Operations.recordFeedback)
         mutation(router, "/drift/detect", Operations.detectDrift)

@@ -196,6 +196,53 @@ paths:
         '200': { $ref: '#/components/responses/Document' }
         '404': { $ref: '#/components/responses/Problem' }
         '422': { $ref: '#/components/responses/Problem' }
+  /models/{name}/monitoring:
+    post:
+      tags: [retraining]
+      summary: Watch a model name on a timer (pulse.monitoring.schedule.v1)
+      description: |
+        Every `everyMinutes` the drift monitor measures drift on the latest window, records a retraining decision
+        under `policy`, and with `retrain` (the default) starts a retraining run when the decision says so and no
+        run is running. Setting a schedule again replaces it and makes it due at once; `enabled: false` pauses it.
+        Several drift-monitor processes run each pass once (the due schedule is claimed with SKIP LOCKED); passes
+        missed while none ran collapse into one.
+      parameters:
+        - { name: name, in: path, required: true, schema: { type: string } }
+        - { $ref: '#/components/parameters/Tenant' }
+        - { $ref: '#/components/parameters/IdempotencyKey' }
+        - { $ref: '#/components/parameters/Prefer' }
+      requestBody: { required: true, content: { application/json: { schema: { $ref: '#/components/schemas/ScheduleMonitoring' } } } }
+      responses:
+        '200': { $ref: '#/components/responses/Reply' }
+        '202': { $ref: '#/components/responses/Accepted' }
+        '400': { $ref: '#/components/responses/Problem' }
+        '404': { $ref: '#/components/responses/Problem' }
+        '422': { $ref: '#/components/responses/Problem' }
+        '503': { $ref: '#/components/responses/Problem' }
+    get:
+      tags: [retraining]
+      summary: A model name's monitoring schedule, when it is next due and what its last pass did (pulse.monitoring.get.v1)
+      parameters:
+        - { name: name, in: path, required: true, schema: { type: string } }
+        - { $ref: '#/components/parameters/Tenant' }
+      responses: { '200': { $ref: '#/components/responses/Document' }, '404': { $ref: '#/components/responses/Problem' } }
+  /models/{name}/monitoring/run:
+    post:
+      tags: [retraining]
+      summary: Run a model name's monitor now (pulse.monitoring.run.v1)
+      description: |
+        One pass: a drift report, a retraining decision and, when the name has a schedule with `retrain`, a run if
+        the decision says so (without a schedule: the defaults, and no run). A name without a production model is
+        answered `skipped`.
+      parameters:
+        - { name: name, in: path, required: true, schema: { type: string } }
+        - { $ref: '#/components/parameters/Tenant' }
+        - { $ref: '#/components/parameters/Prefer' }
+      responses:
+        '200': { $ref: '#/components/responses/Reply' }
+        '202': { $ref: '#/components/responses/Accepted' }
+        '400': { $ref: '#/components/responses/Problem' }
+        '503': { $ref: '#/components/responses/Problem' }
   /models/{id}/evaluate:
     post:
       tags: [models]
@@ -851,18 +898,29 @@ components:
       required: [modelName]
       properties:
         modelName: { type: string }
-        policy:
-          type: object
-          description: Thresholds; each one left out takes its default.
-          properties:
-            psiThreshold: { type: number, exclusiveMinimum: 0, maximum: 10, default: 0.25 }
-            maxAucDecay: { type: number, minimum: 0, maximum: 1, default: 0.05 }
-            maxRmseIncrease: { type: number, minimum: 0, maximum: 10, default: 0.1, description: 'regression models: allowed (live − holdout RMSE) / holdout RMSE' }
-            minFeedback: { type: integer, minimum: 1, default: 200, description: 'not more than feedbackWindow' }
-            feedbackWindow: { type: integer, minimum: 1, maximum: 1000000, default: 1000 }
-            minNewRows: { type: integer, minimum: 1, default: 1000 }
-            maxModelAgeHours: { type: number, exclusiveMinimum: 0, maximum: 87600, default: 168 }
-            cooldownHours: { type: number, minimum: 0, maximum: 8760, default: 6 }
+        policy: { $ref: '#/components/schemas/RetrainingPolicy' }
+    RetrainingPolicy:
+      type: object
+      description: Thresholds; each one left out takes its default.
+      properties:
+        psiThreshold: { type: number, exclusiveMinimum: 0, maximum: 10, default: 0.25 }
+        maxAucDecay: { type: number, minimum: 0, maximum: 1, default: 0.05 }
+        maxRmseIncrease: { type: number, minimum: 0, maximum: 10, default: 0.1, description: 'regression models: allowed (live − holdout RMSE) / holdout RMSE' }
+        minFeedback: { type: integer, minimum: 1, default: 200, description: 'not more than feedbackWindow' }
+        feedbackWindow: { type: integer, minimum: 1, maximum: 1000000, default: 1000 }
+        minNewRows: { type: integer, minimum: 1, default: 1000 }
+        maxModelAgeHours: { type: number, exclusiveMinimum: 0, maximum: 87600, default: 168 }
+        cooldownHours: { type: number, minimum: 0, maximum: 8760, default: 6 }
+    ScheduleMonitoring:
+      type: object
+      required: [everyMinutes]
+      properties:
+        everyMinutes: { type: integer, minimum: 1, maximum: 10080 }
+        windowSize: { type: integer, minimum: 1, maximum: 1000000, default: 50000 }
+        minimumRows: { type: integer, minimum: 1, maximum: 1000000, default: 100, description: 'not more than windowSize' }
+        policy: { $ref: '#/components/schemas/RetrainingPolicy' }
+        retrain: { type: boolean, default: true, description: start a retraining run when the decision says so }
+        enabled: { type: boolean, default: true }
     ModelName:
       type: object
       required: [modelName]

@@ -18,6 +18,7 @@ struct ReadModel: Sendable {
         entry(Operations.getDatasetVersion) { try $0.datasetVersion($3, tenant: $2, on: $1) },
         entry(Operations.getRetrainingRun) { try $0.retrainingRun($3, tenant: $2, on: $1) },
         entry(Operations.getModelPerformance) { try $0.modelPerformance($3, tenant: $2, on: $1) },
+        entry(Operations.getMonitoring) { try $0.monitoring($3, tenant: $2, on: $1) },
     ])
 
     private static func entry<Body: Payload>(
@@ -173,6 +174,23 @@ struct ReadModel: Sendable {
             modelId: modelId, modelName: request.modelName, tenant: tenant, window: request.window ?? GetModelPerformance.defaultWindow,
             on: database)
         return try JSONValue.parse(try JSONCodec.encode(performance))
+    }
+
+    /// `pulse.monitoring.get.v1`: the schedule as set, when it is next due, and the last pass's outcome.
+    func monitoring(_ reference: MonitoringReference, tenant: String, on database: PostgresConnection) throws -> JSONValue {
+        let document = try fetch(
+            """
+            SELECT json_build_object(
+                'modelName', model_name, 'everyMinutes', every_minutes, 'enabled', enabled, 'settings', settings,
+                'nextDueAt', CASE WHEN enabled THEN \(Self.timestamp("next_due_at")) END,
+                'lastRunAt', \(Self.timestamp("last_run_at")), 'lastOutcome', last_outcome,
+                'createdAt', \(Self.timestamp("created_at")), 'updatedAt', \(Self.timestamp("updated_at"))) AS doc
+            FROM monitoring_schedules WHERE tenant_id = $1 AND model_name = $2
+            """,
+            [tenant, reference.modelName], on: database
+        )
+        guard let document else { throw Problem.notFound("a monitoring schedule for '\(reference.modelName)'", pointer: "/payload/modelName") }
+        return document
     }
 
     /// `pulse.lineage.trace.v1`: from a prediction back to the model, dataset version, extractions and

@@ -12,6 +12,7 @@ public struct DriftMonitorHandler: StageHandler {
     public let accepts: Set<String> = [
         Operations.recordFeedback.rawValue, Operations.detectDrift.rawValue, Operations.checkRetraining.rawValue,
         Operations.runRetraining.rawValue, Operations.modelPromoted.rawValue, Operations.modelRejected.rawValue,
+        Operations.scheduleMonitoring.rawValue, Operations.runMonitoring.rawValue,
     ]
     public init() {}
 
@@ -21,6 +22,8 @@ public struct DriftMonitorHandler: StageHandler {
         case Operations.detectDrift.rawValue: return try drift(envelope.payload(as: Operations.detectDrift), envelope, context)
         case Operations.checkRetraining.rawValue: return try check(envelope.payload(as: Operations.checkRetraining), envelope, context)
         case Operations.runRetraining.rawValue: return try startRun(envelope.payload(as: Operations.runRetraining), envelope, context)
+        case Operations.scheduleMonitoring.rawValue: return try schedule(envelope.payload(as: Operations.scheduleMonitoring), envelope, context)
+        case Operations.runMonitoring.rawValue: return try monitor(envelope.payload(as: Operations.runMonitoring), envelope, context)
         default: return try finishRun(envelope.payload(as: Operations.modelPromoted), promoted: envelope.name == Operations.modelPromoted.rawValue, envelope, context)
         }
     }
@@ -102,6 +105,12 @@ public struct DriftMonitorHandler: StageHandler {
         guard let model = try StoredModel.production(name: request.modelName, tenant: envelope.tenantId, on: context.database) else {
             throw Problem.notFound("a production model named '\(request.modelName)'", pointer: "/payload/modelName")
         }
+        let measured = try measureDrift(request, model: model, envelope, context)
+        return try StageOutcome(body: measured.view, events: measured.events, commit: measured.record)
+    }
+
+    /// One drift measurement of `model` and how to record it (for `drift`, and for a monitor pass).
+    func measureDrift(_ request: DetectDrift, model: StoredModel, _ envelope: Envelope, _ context: StageContext) throws -> Recordable<DriftView, Void> {
         let manifest = try model.manifest(from: context.objects)
         let window = try context.database.execute(
             """
@@ -132,7 +141,7 @@ public struct DriftMonitorHandler: StageHandler {
             events.append(try OutgoingEvent(Operations.driftDetected, DriftEvent(
                 reportId: reportId, modelName: model.name, maxPsi: maxPsi, verdict: report.verdict.rawValue, predictionPsi: report.prediction?.psi)))
         }
-        return try StageOutcome(body: body, events: events) { database in
+        return Recordable(view: body, events: events) { database in
             try database.execute(
                 """
                 INSERT INTO drift_reports (id, tenant_id, model_id, window_rows, max_psi, verdict, report)
@@ -150,21 +159,21 @@ public struct DriftMonitorHandler: StageHandler {
     /// Measures every signal, lets the policy (defaults overridden by the request's `policy`) decide, and records
     /// the decision with each reason and its numbers in `retraining_decisions`. It starts no run.
     private func check(_ request: CheckRetraining, _ envelope: Envelope, _ context: StageContext) throws -> StageOutcome {
-        let modelName = request.modelName
-        let policy = RetrainingPolicy(request.policy)
-        guard let model = try StoredModel.production(name: modelName, tenant: envelope.tenantId, on: context.database) else {
-            throw Problem.notFound("a production model named '\(modelName)'", pointer: "/payload/modelName")
+        guard let model = try StoredModel.production(name: request.modelName, tenant: envelope.tenantId, on: context.database) else {
+            throw Problem.notFound("a production model named '\(request.modelName)'", pointer: "/payload/modelName")
         }
-        // The latest report with a verdict: an insufficient-data window says nothing about drift.
-        let drift = try context.database.execute(
-            """
-            SELECT id, report::text AS report FROM drift_reports
-            WHERE tenant_id = $1 AND model_id = $2 AND verdict <> 'insufficient-data'
-            ORDER BY created_at DESC, id DESC LIMIT 1
-            """,
-            [envelope.tenantId, model.id]
-        )
-        let report = try drift.rows.first.map { try JSONColumn.decode(DriftReport.self, $0["report"]) }
+        let decided = try decideRetraining(model: model, policy: RetrainingPolicy(request.policy), latestDrift: nil, envelope, context)
+        return try StageOutcome(body: decided.view, commit: decided.record)
+    }
+
+    /// The retraining decision for `model` and how to record it. `latestDrift` is a report about to be recorded
+    /// in the same transaction (a monitor pass); without it the latest recorded report with a verdict counts.
+    func decideRetraining(
+        model: StoredModel, policy: RetrainingPolicy, latestDrift: (id: String, report: DriftReport)?, _ envelope: Envelope, _ context: StageContext
+    ) throws -> Recordable<RetrainingDecisionView, Void> {
+        let modelName = model.name
+        let latest = try latestDrift ?? latestDriftWithAVerdict(model: model, tenant: envelope.tenantId, on: context.database)
+        let report = latest?.report
         let live = try LivePerformance.measure(
             modelId: model.id, modelName: modelName, tenant: envelope.tenantId, window: policy.feedbackWindow, on: context.database)
         let ages = try context.database.execute(
@@ -182,7 +191,7 @@ public struct DriftMonitorHandler: StageHandler {
         ).rows.first
         let newRows = try countNewRows(for: model, tenant: envelope.tenantId, context: context)
         let signals = RetrainingPolicy.Signals(
-            maxPsi: report?.maxPsi, predictionPsi: report?.prediction?.psi, driftReportId: drift.rows.first?["id"],
+            maxPsi: report?.maxPsi, predictionPsi: report?.prediction?.psi, driftReportId: latest?.id,
             driftedFeatures: report?.features(atOrAbove: policy.psiThreshold).map(\.name) ?? [],
             holdoutAuc: live.holdoutAuc, liveAuc: live.auc, liveAccuracy: live.accuracy, holdoutRmse: live.holdoutRmse, liveRmse: live.rmse,
             feedbackCount: live.feedbackCount,
@@ -194,12 +203,25 @@ public struct DriftMonitorHandler: StageHandler {
         let body = RetrainingDecisionView(
             decisionId: decisionId, modelId: model.id, modelName: modelName, retrain: decision.retrain, reasons: decision.reasons,
             signals: signals, policy: policy)
-        return try StageOutcome(body: body) { database in
+        return Recordable(view: body) { database in
             try database.execute(
                 "INSERT INTO retraining_decisions (id, tenant_id, model_name, model_id, retrain, reasons) VALUES ($1, $2, $3, $4, $5, $6::jsonb)",
                 [decisionId, envelope.tenantId, modelName, model.id, decision.retrain ? "true" : "false", try JSONColumn.text(body)]
             )
         }
+    }
+
+    /// The latest report with a verdict: an insufficient-data window says nothing about drift.
+    private func latestDriftWithAVerdict(model: StoredModel, tenant: String, on database: PostgresConnection) throws -> (id: String, report: DriftReport)? {
+        let row = try database.execute(
+            """
+            SELECT id, report::text AS report FROM drift_reports
+            WHERE tenant_id = $1 AND model_id = $2 AND verdict <> 'insufficient-data'
+            ORDER BY created_at DESC, id DESC LIMIT 1
+            """,
+            [tenant, model.id]
+        ).rows.first
+        return try row.map { (try $0.string("id"), try JSONColumn.decode(DriftReport.self, $0["report"])) }
     }
 
     /// Rows at the source after the newest cursor the model was trained on (nil when the source cannot be asked).
@@ -228,6 +250,19 @@ public struct DriftMonitorHandler: StageHandler {
         guard let champion = try StoredModel.production(name: request.modelName, tenant: envelope.tenantId, on: context.database) else {
             throw Problem.notFound("a production model named '\(request.modelName)'", pointer: "/payload/modelName")
         }
+        let run = try prepareRun(request, champion: champion, envelope, context)
+        return try StageOutcome(body: run.view, events: run.events) { database in
+            guard try run.record(database) else {
+                // A concurrent request started a run between the check and this commit (the insert waited for it
+                // on the unique index): the same answer as if it had been seen.
+                throw Problem.conflict("another retraining run of \(request.modelName) started at the same time and is still running")
+            }
+        }
+    }
+
+    /// A retraining run of `champion`'s name, ready to record; throws 409 while a run is running or within the
+    /// cooldown. Recording answers false when a concurrent run got in first.
+    func prepareRun(_ request: RunRetraining, champion: StoredModel, _ envelope: Envelope, _ context: StageContext) throws -> Recordable<RetrainingRunView, Bool> {
         let latest = try context.database.execute(
             """
             SELECT id, status, extract(epoch FROM now() - created_at) / 3600 AS hours FROM retraining_runs
@@ -267,7 +302,7 @@ public struct DriftMonitorHandler: StageHandler {
         let reason = request.reason ?? "requested"
         let event = RetrainingEvent(runId: runId, modelName: request.modelName, status: "requested", extract: extract, reason: reason)
         let body = RetrainingRunView(runId: runId, modelName: request.modelName, championId: champion.id, status: "running", reason: reason, forced: forced)
-        return try StageOutcome(body: body, events: [try OutgoingEvent(Operations.retrainingRequested, event)]) { database in
+        return Recordable(view: body, events: [try OutgoingEvent(Operations.retrainingRequested, event)]) { database in
             let inserted = try database.execute(
                 """
                 INSERT INTO retraining_runs (id, tenant_id, model_name, champion_id, status, reason, config, forced)
@@ -277,12 +312,9 @@ public struct DriftMonitorHandler: StageHandler {
                 """,
                 [runId, envelope.tenantId, request.modelName, champion.id, reason, try JSONColumn.text(config), forced ? "true" : "false"]
             )
-            guard !inserted.rows.isEmpty else {
-                // A concurrent request started a run between the check above and this commit (the insert waited
-                // for it on the unique index): the same answer as if it had been seen.
-                throw Problem.conflict("another retraining run of \(request.modelName) started at the same time and is still running")
-            }
+            guard !inserted.rows.isEmpty else { return false }
             try database.link(tenant: envelope.tenantId, from: ("model", champion.id), to: ("retraining_run", runId), relation: "retrained_by")
+            return true
         }
     }
 

@@ -24,14 +24,15 @@ struct Outbox {
         }
     }
 
-    func insert(_ envelopes: [Envelope], on database: PostgresConnection) throws {
+    /// Queues envelopes for publishing on `exchange` (the event exchange unless a scheduler sends commands).
+    func insert(_ envelopes: [Envelope], exchange: String? = nil, on database: PostgresConnection) throws {
         for envelope in envelopes {
             try database.execute(
                 """
                 INSERT INTO outbox (message_id, tenant_id, exchange, routing_key, envelope)
                 VALUES ($1, $2, $3, $4, $5::jsonb) ON CONFLICT (message_id) DO NOTHING
                 """,
-                [envelope.messageId, envelope.tenantId, eventExchange, envelope.name, String(decoding: envelope.encoded(), as: UTF8.self)]
+                [envelope.messageId, envelope.tenantId, exchange ?? eventExchange, envelope.name, String(decoding: envelope.encoded(), as: UTF8.self)]
             )
         }
     }

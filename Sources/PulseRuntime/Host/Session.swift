@@ -13,6 +13,7 @@ final class Session {
     let objects: any ObjectStore
     let sealer: SecretSealer
     let outbox: Outbox
+    let commandExchange: String
     let inbox: Inbox
     let keys: IdempotencyKeys
     let handlingLock: HandlingLock
@@ -31,6 +32,7 @@ final class Session {
         publisher = try Publisher(connection: publisherConnection)
         consumer = try Consumer(connection: consumerConnection, queue: stage.queue, prefetch: configuration.prefetch)
         outbox = Outbox(eventExchange: topology.eventExchange)
+        commandExchange = topology.commandExchange
         inbox = Inbox(consumer: stage.name)
         handlingLock = HandlingLock(consumer: stage.name)
         keys = IdempotencyKeys(retentionHours: configuration.idempotencyKeyHours)

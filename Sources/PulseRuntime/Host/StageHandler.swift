@@ -98,3 +98,11 @@ public struct StageContext {
         self.logger = logger
     }
 }
+
+/// Work a stage does on a timer besides consuming (the drift monitor's schedules). The worker runs it on a
+/// consuming thread with that thread's database connection every `PULSE_SCHEDULER_SECONDS`; what it sends goes
+/// through the outbox, so it is published once the claim commits.
+protocol PeriodicWork {
+    /// Queues what is due, in one transaction; returns how many messages it queued.
+    func runDue(on database: PostgresConnection, outbox: Outbox, commandExchange: String) throws -> Int
+}

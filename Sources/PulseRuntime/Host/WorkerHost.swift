@@ -99,6 +99,8 @@ public final class WorkerHost: Sendable {
     private func consume(_ session: Session) throws {
         var lastSweep = Date()
         var lastKeyPurge = Date.distantPast
+        var lastSchedulerPass = Date.distantPast
+        let periodic = configuration.schedulerSeconds > 0 ? handler as? any PeriodicWork : nil
         while !stopRequested.load(ordering: .relaxed) {
             if let delivery = try session.consumer.next(timeout: 1.0) {
                 let started = Date()
@@ -107,6 +109,14 @@ public final class WorkerHost: Sendable {
                     .increment()
                 metrics.histogram("pulse_stage_handle_seconds", help: "Time to handle one message.", labels: ["stage": handler.stage.rawValue])
                     .observe(Date().timeIntervalSince(started))
+            }
+            if let periodic, Date().timeIntervalSince(lastSchedulerPass) >= configuration.schedulerSeconds {
+                let queued = try periodic.runDue(on: session.database, outbox: session.outbox, commandExchange: session.commandExchange)
+                if queued > 0 {
+                    logger.info("scheduled work queued", ["pulse.messages": String(queued)])
+                    try session.outbox.publishPending(database: session.database, publisher: session.publisher)
+                }
+                lastSchedulerPass = Date()
             }
             if Date().timeIntervalSince(lastSweep) > 5 {
                 // Publishes events whose worker crashed between commit and publish.

@@ -50,6 +50,7 @@ public enum WorkerMain {
           PULSE_HTTP_HOST         address they listen on (default 127.0.0.1; 0.0.0.0 in a container)
           PULSE_PREFETCH          unacknowledged messages at once, per consumer (default 1)
           PULSE_CONSUMERS         consuming threads, each with its own connections (default 1)
+          PULSE_SCHEDULER_SECONDS how often to look for due schedules, drift monitor only (default 30; 0 = off)
           PULSE_LOG_LEVEL         debug | info | warning | error (default info)
 
         Exit codes: 0 stopped on SIGTERM/SIGINT, 69 broker or database unavailable, 78 configuration, 1 other.
