@@ -197,6 +197,20 @@ def main():
         if state.get("datasetVersion"):
             print(f"   dataset version 2: {state['datasetVersion']}")
 
+    with Step("5c. Watch the model every hour: a monitoring schedule, and its first pass"):
+        schedule = call("POST", "/models/late_arrival/monitoring", {"everyMinutes": 60, "windowSize": 50000})
+        print(f"   every {schedule['everyMinutes']} min, retrain={schedule['retrain']}, first pass due {schedule['nextDueAt']}")
+        deadline = time.monotonic() + 60
+        while True:
+            state = call("GET", "/models/late_arrival/monitoring")
+            if state.get("lastOutcome") or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+        last = state.get("lastOutcome") or {}
+        print(f"   first pass at {state.get('lastRunAt')}: drift {last.get('verdict')}, retrain {last.get('retrain')}"
+              f"{', run ' + last['runId'] if last.get('runId') else ''}"
+              f"{' (' + last['runNotStarted'] + ')' if last.get('runNotStarted') else ''}; next pass {state.get('nextDueAt')}")
+
     with Step("6. Lineage of one prediction"):
         some = next(iter(predictions.values()))
         lineage = call("GET", f"/lineage/predictions/{some['predictionId']}")

@@ -72,6 +72,8 @@ export PULSE_TOPOLOGY="$PULSE_REPO/Topology/pulse.json"
 export PULSE_ADMIN_TOKEN="$(cat "$PULSE_STATE_DIR/admin.token")"
 export PULSE_SOURCE_URL="$(source_reader_url flights)"
 export PULSE_SOURCE_ADMIN_URL="$(pg_url "$PULSE_SOURCE_PG_PORT" flights)"
+# A local stack looks for due monitoring schedules every 5 s (the product's default is 30 s).
+export PULSE_SCHEDULER_SECONDS="${PULSE_SCHEDULER_SECONDS:-5}"
 
 # --- small helpers -------------------------------------------------------------------------------
 
