@@ -170,15 +170,17 @@ struct DriftMonitoringEndToEndTests {
         // Score every July flight through the scorer.
         let july = try FlightDriftReference.julyRowsResult(reader, labels: true)
         #expect(july.rows.count == FlightDriftReference.julyRows)
+        /// A July flight as a producer sends it for scoring.
+        func scoringRow(_ row: Row) -> [String: Any] {
+            var features: [String: Any] = [:]
+            for column in july.columns where !["flight_id", "scheduled_at", "is_late"].contains(column) {
+                features[column] = row[column].map { Double($0).map { $0 as Any } ?? $0 as Any } ?? NSNull()
+            }
+            return ["key": row["flight_id"] ?? "", "features": features]
+        }
         var predictions: [[String: Any]] = []
         for start in stride(from: 0, to: july.rows.count, by: 10_000) {
-            let chunk = july.rows[start..<min(start + 10_000, july.rows.count)].map { row -> [String: Any] in
-                var features: [String: Any] = [:]
-                for column in july.columns where !["flight_id", "scheduled_at", "is_late"].contains(column) {
-                    features[column] = row[column].map { Double($0).map { $0 as Any } ?? $0 as Any } ?? NSNull()
-                }
-                return ["key": row["flight_id"] ?? "", "features": features]
-            }
+            let chunk = july.rows[start..<min(start + 10_000, july.rows.count)].map(scoringRow)
             let scored = try client.send("POST", "/predictions", headers: headers, body: try EndToEnd.json(["modelName": "late_arrival", "rows": chunk]))
             #expect(scored.status == 200, "\(scored.text.prefix(300))")
             predictions += try #require(try scored.json()["predictions"] as? [[String: Any]])
@@ -382,13 +384,7 @@ struct DriftMonitoringEndToEndTests {
         let before = try counts()
 
         // The runs above may have promoted a new model: give whichever is production 2,000 July predictions.
-        let sample = july.rows.prefix(2_000).map { row -> [String: Any] in
-            var features: [String: Any] = [:]
-            for column in july.columns where !["flight_id", "scheduled_at", "is_late"].contains(column) {
-                features[column] = row[column].map { Double($0).map { $0 as Any } ?? $0 as Any } ?? NSNull()
-            }
-            return ["key": row["flight_id"] ?? "", "features": features]
-        }
+        let sample = july.rows.prefix(2_000).map(scoringRow)
         #expect(try client.send("POST", "/predictions", headers: headers, body: try EndToEnd.json(["modelName": "late_arrival", "rows": sample])).status == 200)
 
         // A valid schedule is due at once. This pool runs two drift-monitor hosts, each looking for due schedules
