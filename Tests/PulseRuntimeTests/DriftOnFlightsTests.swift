@@ -121,7 +121,7 @@ struct DriftOnFlightsTests {
 @Suite("Drift, feedback and retraining end to end", .enabled(if: GatewayServices.available && EndToEnd.sourceURL != nil))
 struct DriftMonitoringEndToEndTests {
     @Test func januaryModelJulyTraffic() throws {
-        let fixture = try GatewayFixture(replyTimeoutSeconds: 120)
+        let fixture = try GatewayFixture(replyTimeoutSeconds: 120, schedulerSeconds: 1)  // the only fixture that runs schedules
         // Two drift monitors, so two retraining requests can race.
         let workers = WorkerPool(configuration: fixture.configuration, handlers: [
             ExtractorHandler() as any StageHandler, SnapshotterHandler(), TrainerHandler(), EvaluatorHandler(), PromoterHandler(),

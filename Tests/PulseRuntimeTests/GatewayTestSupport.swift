@@ -74,7 +74,10 @@ final class GatewayFixture {
 
     /// `retryDelaySeconds` shortens every retry tier (the gateway declares the topology too, so the gateway and the
     /// workers must agree on the tiers' TTLs).
-    init(replyTimeoutSeconds: Double = 30, retryDelaySeconds: Int? = nil, adminToken: String? = nil) throws {
+    ///
+    /// Fixtures share one database, so only a fixture that asks for it (`schedulerSeconds` > 0) runs monitoring
+    /// schedules: another fixture's drift monitor would claim them and run the pass on its own object store.
+    init(replyTimeoutSeconds: Double = 30, retryDelaySeconds: Int? = nil, adminToken: String? = nil, schedulerSeconds: Double = 0) throws {
         let adminURL = try #require(GatewayServices.databaseURL)
         let amqpURL = try #require(GatewayServices.amqpURL)
         let suffix = String(UInt64.random(in: 0...UInt64.max), radix: 36)
@@ -97,7 +100,7 @@ final class GatewayFixture {
             configuration.replyTimeoutSeconds = replyTimeoutSeconds
             configuration.retryDelayOverrideSeconds = retryDelaySeconds
             configuration.adminToken = adminToken
-            configuration.schedulerSeconds = 1  // monitoring schedules come due within a second
+            configuration.schedulerSeconds = schedulerSeconds
             self.configuration = configuration
             topology = try Topology.load(from: configuration.topologyFile).prefixed(configuration.topologyPrefix)
             gateway = try Gateway(configuration: configuration)
