@@ -269,9 +269,7 @@ struct ReadModel: Sendable {
         """
 
     /// ISO-8601 UTC with milliseconds, like `Timestamp.format`.
-    private static func timestamp(_ column: String) -> String {
-        "to_char(\(column) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
-    }
+    private static func timestamp(_ column: String) -> String { SQLTimestamp.iso8601(column) }
 
     /// Runs a statement returning at most one `doc` column of JSON text.
     private func fetch(_ sql: String, _ parameters: [String?], on database: PostgresConnection) throws -> JSONValue? {

@@ -27,7 +27,7 @@ extension DriftMonitorHandler: PeriodicWork {
                 ON CONFLICT (tenant_id, model_name) DO UPDATE SET
                     every_minutes = EXCLUDED.every_minutes, settings = EXCLUDED.settings, enabled = EXCLUDED.enabled,
                     next_due_at = now(), updated_at = now()
-                RETURNING to_char(next_due_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS next_due_at
+                RETURNING \(SQLTimestamp.iso8601("next_due_at")) AS next_due_at
                 """,
                 [envelope.tenantId, request.modelName, String(request.everyMinutes), settings, enabled ? "true" : "false"]
             ).rows.first
@@ -105,7 +105,7 @@ extension DriftMonitorHandler: PeriodicWork {
             let due = try database.execute(
                 """
                 SELECT tenant_id, model_name,
-                       to_char(next_due_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS due_at
+                       \(SQLTimestamp.iso8601("next_due_at")) AS due_at
                 FROM monitoring_schedules WHERE enabled AND next_due_at <= now()
                 ORDER BY next_due_at LIMIT $1 FOR UPDATE SKIP LOCKED
                 """,

@@ -42,7 +42,7 @@ struct LivePerformance: Codable {
         let rows = try database.execute(
             """
             SELECT p.score, f.outcome,
-                   to_char(f.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS at
+                   \(SQLTimestamp.iso8601("f.created_at")) AS at
             FROM feedback f JOIN predictions p ON p.id = f.prediction_id
             WHERE f.tenant_id = $1 AND p.model_id = $2
             ORDER BY f.created_at DESC, f.id DESC LIMIT $3
